@@ -1,0 +1,94 @@
+# One-node Apache Kafka (KRaft, combined broker+controller) from Maven Central jars. Sourced by up/down/status.
+
+KAFKA_PID="$KAFKA_DIR/kafka.pid"
+KAFKA_LOG="$KAFKA_DIR/logs/server.log"
+KAFKA_PROPS="$KAFKA_DIR/server.properties"
+KAFKA_POM="$ROOT/scripts/stack/kafka/pom.xml"
+
+kafka_install() {
+  # Re-resolve only when the pom changed (e.g. a version bump).
+  local stamp; stamp="$(sha1sum "$KAFKA_POM" | cut -c1-12)"
+  if [[ -f "$KAFKA_DIR/libs/.stamp" && "$(cat "$KAFKA_DIR/libs/.stamp")" == "$stamp" ]]; then return 0; fi
+  need_java
+  say "kafka: resolving jars from Maven Central into $KAFKA_DIR/libs"
+  rm -rf "$KAFKA_DIR/libs"
+  mvn_q -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$KAFKA_DIR/libs" >&2 || die "maven could not resolve Kafka; see the output above"
+  echo "$stamp" > "$KAFKA_DIR/libs/.stamp"
+}
+
+kafka_write_config() {
+  mkdir -p "$KAFKA_DIR/data" "$KAFKA_DIR/logs"
+  cat > "$KAFKA_PROPS" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$STACK_KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$STACK_KAFKA_PORT,CONTROLLER://127.0.0.1:$STACK_KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$STACK_KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+# One node: internal topics must not ask for replicas that cannot exist, or transactions never start.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+# Topics are created by the pipeline with the partition count it checks; a typo must not create one.
+auto.create.topics.enable=false
+PROPS
+  cat > "$KAFKA_DIR/log4j2.properties" <<'LOG'
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = ${sys:kafka.logs.dir}/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+LOG
+}
+
+kafka_java() { java -cp "$KAFKA_DIR/libs/*" -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
+  -Dkafka.logs.dir="$KAFKA_DIR/logs" "$@"; }
+
+kafka_healthy() { port_open "$STACK_KAFKA_PORT" && grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null; }
+
+kafka_up() {
+  if pid_alive "$KAFKA_PID" && kafka_healthy; then say "kafka: already up on 127.0.0.1:$STACK_KAFKA_PORT"; return 0; fi
+  kafka_install
+  kafka_write_config
+  if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
+    say "kafka: formatting storage"
+    kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid | tail -1)" \
+      -c "$KAFKA_PROPS" >&2 || die "kafka storage format failed"
+  fi
+  port_open "$STACK_KAFKA_PORT" && die "port $STACK_KAFKA_PORT is taken by another process; set STACK_KAFKA_PORT"
+  say "kafka: starting on 127.0.0.1:$STACK_KAFKA_PORT"
+  : > "$KAFKA_LOG"
+  setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$KAFKA_DIR/libs/*" \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR/logs" \
+    kafka.Kafka "$KAFKA_PROPS" > "$KAFKA_DIR/logs/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$KAFKA_PID"
+  wait_until 90 kafka kafka_healthy || die "kafka did not come up in 90s; see $KAFKA_LOG"
+}
+
+kafka_down() {
+  if pid_alive "$KAFKA_PID"; then say "kafka: stopping"; fi
+  stop_pidfile "$KAFKA_PID" kafka 60
+}
+
+kafka_status() {
+  if pid_alive "$KAFKA_PID" && kafka_healthy; then
+    printf '%-9s up    127.0.0.1:%-6s pid %-7s log %s\n' kafka "$STACK_KAFKA_PORT" "$(cat "$KAFKA_PID")" "$KAFKA_LOG"
+  else
+    printf '%-9s down  127.0.0.1:%-6s %-11s log %s\n' kafka "$STACK_KAFKA_PORT" "" "$KAFKA_LOG"; return 1
+  fi
+}

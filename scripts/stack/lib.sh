@@ -1,0 +1,76 @@
+# Shared paths, ports and helpers for the local stack. Sourced, not run.
+# Every service listens on 127.0.0.1 only and keeps all of its state under $STACK_DIR.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
+
+STACK_MYSQL_PORT="${STACK_MYSQL_PORT:-3307}"
+STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
+STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
+STACK_REGISTRY_PORT="${STACK_REGISTRY_PORT:-8081}"
+
+# The pipeline's least-privilege account and the shop's own admin account (generator, tests, DDL).
+STACK_DB=shop
+STACK_CDC_USER=cdc
+STACK_CDC_PASSWORD=cdc-local
+STACK_ADMIN_USER=shop_admin
+STACK_ADMIN_PASSWORD=shop-admin-local
+
+MARIADB_DIR="$STACK_DIR/mariadb"
+KAFKA_DIR="$STACK_DIR/kafka"
+REGISTRY_DIR="$STACK_DIR/registry"
+# Maven's repository stays inside the checkout: nothing is cached where a fresh machine has nothing.
+M2_REPO="$STACK_DIR/m2"
+
+say() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { # pidfile
+  [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+wait_until() { # seconds description command...
+  local secs="$1" what="$2"; shift 2
+  local i
+  for ((i = 0; i < secs * 4; i++)); do
+    if "$@"; then return 0; fi
+    sleep 0.25
+  done
+  return 1
+}
+
+# Stops the process in a pidfile: SIGTERM, then SIGKILL after a grace period.
+stop_pidfile() { # pidfile name grace-seconds
+  local pidfile="$1" name="$2" grace="${3:-30}"
+  if ! pid_alive "$pidfile"; then rm -f "$pidfile"; return 0; fi
+  local pid; pid="$(cat "$pidfile")"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_until "$grace" "$name to stop" bash -c "! kill -0 $pid 2>/dev/null"; then
+    say "$name did not stop in ${grace}s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+as_root() {
+  if [[ $EUID -eq 0 ]]; then "$@";
+  elif command -v sudo >/dev/null; then sudo "$@";
+  else die "need root to run: $* (install it yourself or run as root)"; fi
+}
+
+APT_UPDATED=0
+apt_install() { # packages...
+  command -v apt-get >/dev/null || die "apt-get not found: install $* with your package manager"
+  if [[ $APT_UPDATED -eq 0 ]]; then as_root apt-get update -q >&2; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "$@" >&2
+}
+
+need_java() {
+  command -v java >/dev/null || apt_install default-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+}
+
+mvn_q() { mvn -B -q -Dmaven.repo.local="$M2_REPO" "$@"; }

@@ -1,0 +1,3 @@
+registry_up() { :; }
+registry_down() { :; }
+registry_status() { :; }
