@@ -1,0 +1,112 @@
+import { ConfigError } from './errors.js';
+
+/**
+ * One typed configuration, read from environment variables. Names match `npm run --silent stack:env`;
+ * every default is the local stack's, so nothing needs setting against it.
+ */
+export interface MysqlConfig {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  table: string;
+}
+
+export interface Config {
+  mysql: MysqlConfig;
+  /** The shop's own account with write rights: used by the data generator and tests, never by the pipeline. */
+  mysqlAdmin: { user: string; password: string };
+  kafka: { brokers: string; topic: string; partitions: number };
+  registry: { url: string };
+}
+
+export type Env = Record<string, string | undefined>;
+
+export const DEFAULTS = {
+  MYSQL_HOST: '127.0.0.1',
+  MYSQL_PORT: '3307',
+  MYSQL_USER: 'cdc',
+  MYSQL_PASSWORD: 'cdc-local',
+  MYSQL_DATABASE: 'shop',
+  MYSQL_TABLE: 'product',
+  MYSQL_ADMIN_USER: 'shop_admin',
+  MYSQL_ADMIN_PASSWORD: 'shop-admin-local',
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  KAFKA_TOPIC: 'product_updates',
+  KAFKA_PARTITIONS: '10',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
+} as const;
+
+type Key = keyof typeof DEFAULTS;
+
+function raw(env: Env, key: Key): string {
+  const value = env[key];
+  return value === undefined || value === '' ? DEFAULTS[key] : value;
+}
+
+function text(env: Env, key: Key): string {
+  const value = raw(env, key).trim();
+  if (value === '') throw new ConfigError(`${key} is empty; set it or unset it to use ${DEFAULTS[key]}`);
+  return value;
+}
+
+function int(env: Env, key: Key, min: number, max: number): number {
+  const value = raw(env, key).trim();
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${key}=${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+function identifier(env: Env, key: Key): string {
+  const value = text(env, key);
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(value)) {
+    throw new ConfigError(`${key}=${JSON.stringify(value)} is not a plain MySQL identifier (letters, digits, _ and $)`);
+  }
+  return value;
+}
+
+function brokers(env: Env, key: Key): string {
+  const value = text(env, key);
+  for (const broker of value.split(',')) {
+    if (!/^[^\s:,]+:\d{1,5}$/.test(broker.trim())) {
+      throw new ConfigError(`${key}=${JSON.stringify(value)}: expected host:port[,host:port…], e.g. 127.0.0.1:9092`);
+    }
+  }
+  return value;
+}
+
+function httpUrl(env: Env, key: Key): string {
+  const value = text(env, key);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${key}=${JSON.stringify(value)} is not a URL; expected e.g. ${DEFAULTS[key]}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${key}=${JSON.stringify(value)} must be an http:// or https:// URL`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    mysql: {
+      host: text(env, 'MYSQL_HOST'),
+      port: int(env, 'MYSQL_PORT', 1, 65535),
+      user: text(env, 'MYSQL_USER'),
+      password: raw(env, 'MYSQL_PASSWORD'),
+      database: identifier(env, 'MYSQL_DATABASE'),
+      table: identifier(env, 'MYSQL_TABLE'),
+    },
+    mysqlAdmin: { user: text(env, 'MYSQL_ADMIN_USER'), password: raw(env, 'MYSQL_ADMIN_PASSWORD') },
+    kafka: {
+      brokers: brokers(env, 'KAFKA_BROKERS'),
+      topic: text(env, 'KAFKA_TOPIC'),
+      partitions: int(env, 'KAFKA_PARTITIONS', 1, 10000),
+    },
+    registry: { url: httpUrl(env, 'SCHEMA_REGISTRY_URL') },
+  };
+}
