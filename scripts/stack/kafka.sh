@@ -85,10 +85,4 @@ kafka_down() {
   stop_pidfile "$KAFKA_PID" kafka 60
 }
 
-kafka_status() {
-  if pid_alive "$KAFKA_PID" && kafka_healthy; then
-    printf '%-9s up    127.0.0.1:%-6s pid %-7s log %s\n' kafka "$STACK_KAFKA_PORT" "$(cat "$KAFKA_PID")" "$KAFKA_LOG"
-  else
-    printf '%-9s down  127.0.0.1:%-6s %-11s log %s\n' kafka "$STACK_KAFKA_PORT" "" "$KAFKA_LOG"; return 1
-  fi
-}
+kafka_status() { print_status kafka "$STACK_KAFKA_PORT" "$KAFKA_PID" "$KAFKA_LOG" kafka_healthy; }

@@ -74,3 +74,14 @@ need_java() {
 }
 
 mvn_q() { mvn -B -q -Dmaven.repo.local="$M2_REPO" "$@"; }
+
+# One status line per service; returns 1 when it is not up and healthy.
+print_status() { # name port pidfile log healthy-function
+  local name="$1" port="$2" pidfile="$3" log="$4" healthy="$5"
+  if pid_alive "$pidfile" && "$healthy"; then
+    printf '%-9s up    127.0.0.1:%-6s pid %-7s log %s\n' "$name" "$port" "$(cat "$pidfile")" "$log"
+  else
+    printf '%-9s down  127.0.0.1:%-6s %-11s log %s\n' "$name" "$port" "" "$log"
+    return 1
+  fi
+}

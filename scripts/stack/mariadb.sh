@@ -63,14 +63,8 @@ mariadb_up() {
 mariadb_bootstrap() {
   mariadb_client <<SQL
 CREATE DATABASE IF NOT EXISTS \`$STACK_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE TABLE IF NOT EXISTS \`$STACK_DB\`.product (
-  id           INT PRIMARY KEY,
-  name         VARCHAR(255),
-  category     VARCHAR(255),
-  price        FLOAT,
-  last_updated TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  KEY idx_product_last_updated (last_updated, id)
-) ENGINE=InnoDB;
+USE \`$STACK_DB\`;
+source $ROOT/mysql-conf/init/10-product.sql;
 CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_CDC_PASSWORD';
 CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'localhost' IDENTIFIED BY '$STACK_CDC_PASSWORD';
 GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
@@ -90,10 +84,4 @@ mariadb_down() {
   fi
 }
 
-mariadb_status() {
-  if pid_alive "$MARIADB_PID" && mariadb_healthy; then
-    printf '%-9s up    127.0.0.1:%-6s pid %-7s log %s\n' mariadb "$STACK_MYSQL_PORT" "$(cat "$MARIADB_PID")" "$MARIADB_LOG"
-  else
-    printf '%-9s down  127.0.0.1:%-6s %-11s log %s\n' mariadb "$STACK_MYSQL_PORT" "" "$MARIADB_LOG"; return 1
-  fi
-}
+mariadb_status() { print_status mariadb "$STACK_MYSQL_PORT" "$MARIADB_PID" "$MARIADB_LOG" mariadb_healthy; }

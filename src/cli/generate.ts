@@ -5,6 +5,7 @@
 import mysql from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../config.js';
+import { mysqlOptions } from '../mysql.js';
 import { prng } from '../generate/catalogue.js';
 import { WorkloadPlanner } from '../generate/plan.js';
 import { applyPlan, liveIds } from '../generate/writer.js';
@@ -36,15 +37,7 @@ export async function generate(argv: string[]): Promise<number> {
   const seed = wholeNumber('seed', args.seed, Date.now() % 2 ** 31);
 
   const config = loadConfig();
-  const pool = mysql.createPool({
-    host: config.mysql.host,
-    port: config.mysql.port,
-    user: config.mysqlAdmin.user,
-    password: config.mysqlAdmin.password,
-    database: config.mysql.database,
-    charset: 'utf8mb4',
-    connectionLimit: 1,
-  });
+  const pool = mysql.createPool({ ...mysqlOptions(config, 'admin'), connectionLimit: 1 });
   try {
     const planner = new WorkloadPlanner(prng(seed), workload, await liveIds(pool, config.mysql.table));
     const conn = await pool.getConnection();
