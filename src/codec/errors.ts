@@ -1,0 +1,14 @@
+import { PipelineError } from '../errors.js';
+
+/** The table changed in a way the value schema cannot follow without breaking its readers. */
+export class SchemaIncompatibleError extends PipelineError {}
+
+/** The registry refused or could not be reached. Retriable: the position is kept. */
+export class RegistryError extends PipelineError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retriable: true });
+  }
+}
+
+/** A Kafka value that is not Confluent-framed Avro. */
+export class WireFormatError extends PipelineError {}
