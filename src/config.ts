@@ -19,6 +19,21 @@ export interface Config {
   mysqlAdmin: { user: string; password: string };
   kafka: { brokers: string; topic: string; partitions: number };
   registry: { url: string };
+  source: SourceConfig;
+}
+
+export interface SourceConfig {
+  /** Identity of this source: the checkpoint key and the Kafka transactional id. One running daemon per id. */
+  id: string;
+  /** Replication server id of the binlog connection; unique among the server's replicas and readers. */
+  serverId: number;
+  checkpointTopic: string;
+  /** Follow each delete event with a tombstone (null value) for the key, so compaction forgets it. */
+  tombstones: boolean;
+  /** Changes per Kafka transaction at most (rounded up to whole binlog transactions). */
+  batchMax: number;
+  /** Changes buffered between the binlog and Kafka before the binlog connection is paused. */
+  queueMax: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -36,6 +51,12 @@ export const DEFAULTS = {
   KAFKA_TOPIC: 'product_updates',
   KAFKA_PARTITIONS: '10',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
+  SOURCE_ID: 'product-source',
+  SOURCE_SERVER_ID: '5401',
+  CHECKPOINT_TOPIC: 'cdc_source_checkpoints',
+  EMIT_TOMBSTONES: 'true',
+  SOURCE_BATCH_MAX: '5000',
+  SOURCE_QUEUE_MAX: '20000',
 } as const;
 
 type Key = keyof typeof DEFAULTS;
@@ -63,6 +84,21 @@ function identifier(env: Env, key: Key): string {
   const value = text(env, key);
   if (!/^[A-Za-z0-9_$]{1,64}$/.test(value)) {
     throw new ConfigError(`${key}=${JSON.stringify(value)} is not a plain MySQL identifier (letters, digits, _ and $)`);
+  }
+  return value;
+}
+
+function bool(env: Env, key: Key): boolean {
+  const value = raw(env, key).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(`${key}=${JSON.stringify(value)} is not true or false`);
+}
+
+function topicName(env: Env, key: Key): string {
+  const value = text(env, key);
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(value)) {
+    throw new ConfigError(`${key}=${JSON.stringify(value)} is not a Kafka topic name (letters, digits, . _ -)`);
   }
   return value;
 }
@@ -104,9 +140,17 @@ export function loadConfig(env: Env = process.env): Config {
     mysqlAdmin: { user: text(env, 'MYSQL_ADMIN_USER'), password: raw(env, 'MYSQL_ADMIN_PASSWORD') },
     kafka: {
       brokers: brokers(env, 'KAFKA_BROKERS'),
-      topic: text(env, 'KAFKA_TOPIC'),
+      topic: topicName(env, 'KAFKA_TOPIC'),
       partitions: int(env, 'KAFKA_PARTITIONS', 1, 10000),
     },
     registry: { url: httpUrl(env, 'SCHEMA_REGISTRY_URL') },
+    source: {
+      id: topicName(env, 'SOURCE_ID'),
+      serverId: int(env, 'SOURCE_SERVER_ID', 1, 4294967295),
+      checkpointTopic: topicName(env, 'CHECKPOINT_TOPIC'),
+      tombstones: bool(env, 'EMIT_TOMBSTONES'),
+      batchMax: int(env, 'SOURCE_BATCH_MAX', 1, 1_000_000),
+      queueMax: int(env, 'SOURCE_QUEUE_MAX', 100, 10_000_000),
+    },
   };
 }

@@ -5,6 +5,10 @@
 export class PipelineError extends Error {
   readonly code: string;
   readonly retriable: boolean;
+  /** The process exit code when this error ends a command. */
+  get exitCode(): number {
+    return 1;
+  }
 
   constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -15,13 +19,20 @@ export class PipelineError extends Error {
 }
 
 /** A setting is missing or malformed. Exit code 2. */
-export class ConfigError extends PipelineError {}
+export class ConfigError extends PipelineError {
+  override get exitCode(): number {
+    return 2;
+  }
+}
 
 /** A command-line argument is wrong. Exit code 2. */
-export class UsageError extends PipelineError {}
+export class UsageError extends PipelineError {
+  override get exitCode(): number {
+    return 2;
+  }
+}
 
 /** Exit codes by error class, so scripts and supervisors (systemd, compose) can tell them apart. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError || err instanceof UsageError) return 2;
-  return 1;
+  return err instanceof PipelineError ? err.exitCode : 1;
 }

@@ -1,7 +1,11 @@
 import { PipelineError } from '../errors.js';
 
-/** The table changed in a way the value schema cannot follow without breaking its readers. */
-export class SchemaIncompatibleError extends PipelineError {}
+/** The table changed in a way the value schema cannot follow without breaking its readers. Exit code 4. */
+export class SchemaIncompatibleError extends PipelineError {
+  override get exitCode(): number {
+    return 4;
+  }
+}
 
 /** The registry refused or could not be reached. Retriable: the position is kept. */
 export class RegistryError extends PipelineError {

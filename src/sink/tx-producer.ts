@@ -1,0 +1,87 @@
+/**
+ * node-rdkafka's transactional producer behind promises. One instance per source session: a new session
+ * (after any error) builds a new producer, whose initTransactions fences older ones and aborts whatever
+ * they left open.
+ */
+import Kafka from 'node-rdkafka';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kafkaError } from './errors.js';
+
+const QUEUE_FULL = -184;
+
+export interface TxProducerOptions {
+  brokers: string;
+  transactionalId: string;
+  /** Extra librdkafka settings (security, tuning). */
+  extra?: Record<string, unknown>;
+}
+
+export class TxProducer {
+  private constructor(private readonly producer: Kafka.Producer) {}
+
+  static async connect(options: TxProducerOptions): Promise<TxProducer> {
+    const producer = new Kafka.Producer({
+      'metadata.broker.list': options.brokers,
+      'transactional.id': options.transactionalId,
+      'enable.idempotence': true,
+      'transaction.timeout.ms': 300_000,
+      'linger.ms': 5,
+      'batch.num.messages': 10_000,
+      'queue.buffering.max.messages': 200_000,
+      'compression.codec': 'lz4',
+      dr_cb: false,
+      ...options.extra,
+    } as Kafka.ProducerGlobalConfig);
+    const tx = new TxProducer(producer);
+    await new Promise<void>((resolve, reject) =>
+      producer.connect({ timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting the producer', err)) : resolve())));
+    producer.setPollInterval(50);
+    try {
+      await tx.call('initialising transactions', (cb) => producer.initTransactions(60_000, cb));
+    } catch (err) {
+      await tx.disconnect();
+      throw err;
+    }
+    return tx;
+  }
+
+  begin(): Promise<void> {
+    return this.call('beginning a transaction', (cb) => this.producer.beginTransaction(cb));
+  }
+
+  commit(): Promise<void> {
+    return this.call('committing a transaction', (cb) => this.producer.commitTransaction(60_000, cb));
+  }
+
+  abort(): Promise<void> {
+    return this.call('aborting a transaction', (cb) => this.producer.abortTransaction(60_000, cb));
+  }
+
+  /** Enqueues one record; waits (polling) while librdkafka's local queue is full, which bounds memory. */
+  async send(topic: string, partition: number, value: Buffer | null, key: Buffer): Promise<void> {
+    for (;;) {
+      try {
+        this.producer.produce(topic, partition, value, key, null);
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== QUEUE_FULL) throw kafkaError(`producing to ${topic}`, err);
+        this.producer.poll();
+        await sleep(5);
+      }
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      this.producer.disconnect(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private call(what: string, fn: (cb: (err: unknown) => void) => void): Promise<void> {
+    return new Promise((resolve, reject) => fn((err) => (err ? reject(kafkaError(what, err)) : resolve())));
+  }
+}

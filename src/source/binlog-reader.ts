@@ -1,0 +1,180 @@
+/**
+ * Tails the binlog for one table and hands on three kinds of item, in binlog order:
+ *   table   the table's columns, whenever a TableMap shows them changed (ALTER TABLE)
+ *   changes the change events of one rows event
+ *   commit  a transaction boundary, with the position to resume from after it
+ * The position is zongji's: frozen at a transaction's first TableMap, advanced at its commit marker, so a
+ * commit item's position always replays whole transactions.
+ */
+import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
+import type { ConnectionOptions } from 'mysql2';
+import { avroTypeOf, type ColumnType } from '../codec/mysql-types.js';
+import { PipelineError } from '../errors.js';
+import { rowsToChanges, type ChangeEvent, type RowsKind } from './change.js';
+import type { BinlogPosition } from './checkpoint.js';
+
+export type SourceItem =
+  | { kind: 'table'; columns: ColumnType[] }
+  | { kind: 'changes'; changes: ChangeEvent[] }
+  | { kind: 'commit'; position: BinlogPosition; tsMs: number };
+
+/** The binlog connection failed or the server refused the position; the session restarts from its checkpoint. */
+export class BinlogError extends PipelineError {
+  readonly sqlCode: string | undefined;
+  constructor(message: string, options: { cause?: unknown; sqlCode?: string } = {}) {
+    super(message, { cause: options.cause, retriable: true });
+    this.sqlCode = options.sqlCode;
+  }
+}
+
+export interface BinlogReaderOptions {
+  mysql: ConnectionOptions;
+  serverId: number;
+  sourceServerId: number;
+  db: string;
+  table: string;
+  start: BinlogPosition;
+  onItem: (item: SourceItem) => void;
+  onError: (err: BinlogError) => void;
+}
+
+interface ZongJiInternals {
+  options: { filename?: string; position?: number };
+  connection?: { pause(): void; resume(): void };
+  tableMap: Record<number, { columns?: Array<{ name: string; type: number; charset: string | null }>; columnSchemas: Array<{ UNSIGNED?: boolean }> }>;
+}
+
+export class BinlogReader {
+  private readonly zongji: ZongJi;
+  private rowInTx = 0;
+  private columnsKey = '';
+  private paused = false;
+  private stopped = false;
+
+  constructor(private readonly o: BinlogReaderOptions) {
+    this.zongji = new ZongJi({ ...o.mysql, charset: 'utf8mb4' } as ConstructorParameters<typeof ZongJi>[0]);
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      this.zongji.on('ready', () => {
+        ready = true;
+        resolve();
+      });
+      this.zongji.on('error', (err: Error & { code?: string }) => {
+        const wrapped = new BinlogError(`binlog connection: ${err.message}`, { cause: err, sqlCode: err.code });
+        if (!ready) reject(wrapped);
+        else if (!this.stopped) this.o.onError(wrapped);
+      });
+      this.zongji.on('binlog', (event: AnyBinlogEvent) => {
+        try {
+          this.handle(event);
+        } catch (err) {
+          this.o.onError(err instanceof BinlogError ? err : new BinlogError(`decoding the binlog: ${(err as Error).message}`, { cause: err }));
+        }
+      });
+      this.zongji.start({
+        serverId: this.o.serverId,
+        filename: this.o.start.file,
+        position: this.o.start.pos,
+        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query'],
+        includeSchema: { [this.o.db]: [this.o.table] },
+      });
+    });
+  }
+
+  /** Stops reading from the socket; the few events already in flight still arrive. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.internals().connection?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.internals().connection?.resume();
+  }
+
+  stop(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.stopped = true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 5_000);
+      this.zongji.once('stopped', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.zongji.stop();
+    });
+  }
+
+  private internals(): ZongJiInternals {
+    return this.zongji as unknown as ZongJiInternals;
+  }
+
+  private position(): { file: string; pos: number } {
+    const { filename, position } = this.internals().options;
+    return { file: filename ?? this.o.start.file, pos: position ?? this.o.start.pos };
+  }
+
+  private handle(event: AnyBinlogEvent): void {
+    const name = event.getEventName();
+    switch (name) {
+      case 'tablemap': {
+        const e = event as unknown as { tableId: number; tableName: string; schemaName: string };
+        if (e.schemaName !== this.o.db || e.tableName !== this.o.table) return;
+        const entry = this.internals().tableMap[e.tableId];
+        const columns = (entry?.columns ?? []).map((c, i) => ({
+          name: c.name,
+          avro: avroTypeOf(c.type, c.charset, entry?.columnSchemas[i]?.UNSIGNED === true),
+        }));
+        const key = JSON.stringify(columns);
+        if (key !== this.columnsKey) {
+          this.columnsKey = key;
+          this.o.onItem({ kind: 'table', columns });
+        }
+        return;
+      }
+      case 'writerows':
+      case 'updaterows':
+      case 'deleterows': {
+        const e = event as unknown as { rows: Array<Record<string, unknown>>; tableMap: Record<number, { tableName: string; parentSchema: string }>; tableId: number };
+        const meta = e.tableMap[e.tableId];
+        if (!meta || meta.parentSchema !== this.o.db || meta.tableName !== this.o.table) return;
+        const { file, pos } = this.position();
+        const changes = rowsToChanges(name as RowsKind, e.rows, {
+          serverId: this.o.sourceServerId, db: this.o.db, table: this.o.table, file, pos,
+          gtid: gtidText(event.gtid), tsMs: event.timestamp, snapshot: false,
+        }, this.rowInTx);
+        this.rowInTx += changes.length;
+        this.o.onItem({ kind: 'changes', changes });
+        return;
+      }
+      case 'xid':
+        this.commit(event);
+        return;
+      case 'query': {
+        const query = (event as unknown as { query: string }).query.trim().toUpperCase();
+        // BEGIN opens a transaction; anything else (COMMIT of a non-transactional engine, DDL) ends one.
+        if (query !== 'BEGIN' && !query.startsWith('XA START') && !query.startsWith('XA END')) this.commit(event);
+        return;
+      }
+    }
+  }
+
+  private commit(event: AnyBinlogEvent): void {
+    this.rowInTx = 0;
+    const { file, pos } = this.position();
+    this.o.onItem({ kind: 'commit', position: { file, pos, gtid: this.zongji.gtidSet ?? null }, tsMs: event.timestamp });
+  }
+}
+
+function gtidText(gtid: unknown): string | null {
+  if (gtid === undefined || gtid === null) return null;
+  if (typeof gtid === 'string') return gtid;
+  const g = gtid as { domainId?: number; serverId?: number; seqNo?: number | bigint };
+  if (g.domainId !== undefined) return `${g.domainId}-${g.serverId}-${String(g.seqNo)}`;
+  return String(gtid);
+}

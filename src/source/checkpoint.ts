@@ -1,0 +1,75 @@
+/**
+ * The source's resumable position: the binlog coordinates just after the last binlog transaction whose
+ * changes are committed to Kafka. Written to a compacted topic, keyed by source id, inside the same Kafka
+ * transaction as those changes, so the two can never disagree.
+ */
+import Kafka from 'node-rdkafka';
+import { kafkaError } from '../sink/errors.js';
+
+export interface BinlogPosition {
+  file: string;
+  pos: number;
+  /** MariaDB GTID position / MySQL executed GTID set at that point, when known. */
+  gtid: string | null;
+}
+
+export interface Checkpoint extends BinlogPosition {
+  /** Server time of the last included change (binlog event time), 0 when none yet. */
+  tsMs: number;
+  /** Changes committed by this source so far; a progress counter for operators. */
+  changes: number;
+  /** When the checkpoint was written. */
+  writtenAtMs: number;
+}
+
+export function encodeCheckpoint(c: Checkpoint): Buffer {
+  return Buffer.from(JSON.stringify(c));
+}
+
+export function decodeCheckpoint(value: Buffer): Checkpoint {
+  const c = JSON.parse(value.toString('utf8')) as Partial<Checkpoint>;
+  if (typeof c.file !== 'string' || typeof c.pos !== 'number') {
+    throw new Error(`checkpoint record without binlog file/position: ${value.toString('utf8').slice(0, 200)}`);
+  }
+  return { file: c.file, pos: c.pos, gtid: c.gtid ?? null, tsMs: c.tsMs ?? 0, changes: c.changes ?? 0, writtenAtMs: c.writtenAtMs ?? 0 };
+}
+
+/**
+ * The last committed checkpoint for `key`, read with read_committed from the start of the (compacted,
+ * one-partition) topic to its end. Call it after the session's producer has fenced older instances, so no
+ * commit can land behind the read.
+ */
+export async function readCheckpoint(brokers: string, topic: string, key: string, extra: Record<string, unknown> = {}): Promise<Checkpoint | undefined> {
+  const consumer = new Kafka.KafkaConsumer({
+    'metadata.broker.list': brokers,
+    'group.id': `checkpoint-reader-${key}`,
+    'enable.auto.commit': false,
+    'enable.partition.eof': true,
+    'isolation.level': 'read_committed',
+    ...extra,
+  } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
+  await new Promise<void>((resolve, reject) =>
+    consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting the checkpoint reader', err)) : resolve())));
+  try {
+    const high = await new Promise<number>((resolve, reject) =>
+      consumer.queryWatermarkOffsets(topic, 0, 30_000, (err, o) => (err ? reject(kafkaError(`reading offsets of ${topic}`, err)) : resolve(o.highOffset))));
+    if (high <= 0) return undefined;
+    consumer.assign([{ topic, partition: 0, offset: 0 }]);
+    let last: Checkpoint | undefined;
+    let done = false;
+    consumer.on('partition.eof', () => { done = true; });
+    const deadline = Date.now() + 60_000;
+    while (!done) {
+      if (Date.now() > deadline) throw kafkaError(`reading ${topic}`, new Error('no end of partition within 60 s'));
+      const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
+        consumer.consume(1000, (err, m) => (err ? reject(kafkaError(`reading ${topic}`, err)) : resolve(m))));
+      for (const m of messages) {
+        if (m.key?.toString() !== key) continue;
+        last = m.value ? decodeCheckpoint(m.value) : undefined;
+      }
+    }
+    return last;
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}

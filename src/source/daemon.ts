@@ -1,0 +1,205 @@
+/**
+ * The source daemon's loop, Maxwell-shaped: check the server, load the position, build the reader, run.
+ * Every error ends the session; retriable ones start a new session from the last committed checkpoint
+ * after a backoff, so recovery is one code path: whatever was not committed is read again.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnectionOptions } from 'mysql2';
+import { ChangeEncoder } from '../codec/change-encoder.js';
+import type { Registry } from '../codec/registry.js';
+import type { Config } from '../config.js';
+import { PipelineError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { TxProducer } from '../sink/tx-producer.js';
+import { ensureTopic } from '../sink/topics.js';
+import { BinlogReader, type SourceItem } from './binlog-reader.js';
+import { Channel } from './channel.js';
+import { encodeCheckpoint, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { preflight } from './preflight.js';
+
+export interface SourceDeps {
+  config: Config;
+  mysql: ConnectionOptions;
+  registry: Registry;
+  logger: Logger;
+  /** Test hook-free observability: called after every committed Kafka transaction. */
+  onCommit?: (checkpoint: Checkpoint) => void;
+}
+
+/** How long the sink waits for more binlog before committing what it has. */
+const LINGER_MS = 20;
+/** With no changes of ours, the position still advances (other tables' traffic) this often. */
+const IDLE_CHECKPOINT_MS = 5_000;
+
+export class SourceDaemon {
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: SourceDeps) {
+    this.log = deps.logger.child({ component: 'source' });
+  }
+
+  /** Asks the loop to finish the open transaction (or abort it mid-binlog-transaction) and return. */
+  requestStop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  async run(): Promise<void> {
+    const { config } = this.deps;
+    await ensureTopic(config.kafka.brokers, { name: config.kafka.topic, partitions: config.kafka.partitions });
+    await ensureTopic(config.kafka.brokers, {
+      name: config.source.checkpointTopic, partitions: 1,
+      config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
+    });
+    let attempt = 0;
+    while (!this.stopping) {
+      try {
+        await this.session(() => { attempt = 0; });
+        return;
+      } catch (err) {
+        if (!(err instanceof PipelineError) || !err.retriable) throw err;
+        attempt++;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)) * (0.75 + Math.random() * 0.5);
+        this.log.warn(`${err.message}; restarting from the last checkpoint in ${Math.round(delay)} ms`, { attempt });
+        await this.interruptibleSleep(delay);
+      }
+    }
+  }
+
+  private async interruptibleSleep(ms: number): Promise<void> {
+    await Promise.race([sleep(ms), new Promise<void>((resolve) => { this.wake = resolve; })]);
+    this.wake = undefined;
+  }
+
+  private async session(healthy: () => void): Promise<void> {
+    const { config, registry } = this.deps;
+    const server = await preflight(this.deps.mysql);
+    // The producer first: its initTransactions fences any older instance, so the checkpoint read next is final.
+    const producer = await TxProducer.connect({ brokers: config.kafka.brokers, transactionalId: `cdc-source-${config.source.id}` });
+    let reader: BinlogReader | undefined;
+    try {
+      let checkpoint = await readCheckpoint(config.kafka.brokers, config.source.checkpointTopic, config.source.id);
+      if (!checkpoint) {
+        checkpoint = { ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now() };
+        await this.commitCheckpointOnly(producer, checkpoint);
+        this.log.info(`no checkpoint yet: starting at the binlog's end, ${checkpoint.file}:${checkpoint.pos}`);
+      } else {
+        this.log.info(`resuming from checkpoint ${checkpoint.file}:${checkpoint.pos}`, { gtid: checkpoint.gtid, changes: checkpoint.changes });
+      }
+      const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
+        if (pause) reader?.pause();
+        else reader?.resume();
+      });
+      reader = new BinlogReader({
+        mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId,
+        db: config.mysql.database, table: config.mysql.table, start: checkpoint,
+        onItem: (item) => channel.push(item, item.kind === 'changes' ? item.changes.length : 1),
+        onError: (err) => channel.fail(err),
+      });
+      await reader.start();
+      this.wake = () => channel.fail(new StopRequested());
+      await this.pump(channel, producer, checkpoint, healthy);
+    } finally {
+      this.wake = undefined;
+      await reader?.stop();
+      await producer.disconnect();
+    }
+  }
+
+  private async pump(channel: Channel<SourceItem>, producer: TxProducer, start: Checkpoint, healthy: () => void): Promise<void> {
+    const { config } = this.deps;
+    const encoder = new ChangeEncoder(this.deps.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
+    let committed = start;
+    let boundary: Checkpoint = start; // position after the last whole binlog transaction seen
+    let inTx = false; // a Kafka transaction is open
+    let midBinlogTx = false; // changes seen since the last commit item
+    let pending = 0; // changes in the open Kafka transaction
+    let openedAt = 0;
+    let lastLog = Date.now();
+
+    const commit = async () => {
+      const checkpoint: Checkpoint = { ...boundary, changes: committed.changes + pending, writtenAtMs: Date.now() };
+      await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(config.source.id));
+      await producer.commit();
+      committed = checkpoint;
+      inTx = false;
+      pending = 0;
+      healthy();
+      this.deps.onCommit?.(committed);
+      if (Date.now() - lastLog >= 10_000) {
+        lastLog = Date.now();
+        this.log.info(`committed through ${committed.file}:${committed.pos}`, { changes: committed.changes, queued: channel.size });
+      }
+    };
+
+    for (;;) {
+      let item: SourceItem | undefined;
+      try {
+        item = await channel.take(LINGER_MS);
+      } catch (err) {
+        if (!(err instanceof StopRequested)) {
+          if (inTx) await producer.abort().catch(() => undefined);
+          throw err;
+        }
+        // Graceful stop: keep what is whole, drop (and later re-read) a half-seen binlog transaction.
+        if (inTx && !midBinlogTx) await commit();
+        else if (inTx) await producer.abort();
+        this.log.info(`stopped at ${committed.file}:${committed.pos}`, { changes: committed.changes });
+        return;
+      }
+      if (item === undefined) {
+        const idle = !inTx && (boundary.file !== committed.file || boundary.pos !== committed.pos)
+          && Date.now() - committed.writtenAtMs >= IDLE_CHECKPOINT_MS;
+        if (inTx && !midBinlogTx) await commit();
+        else if (idle) await this.commitCheckpointOnly(producer, (committed = { ...boundary, changes: committed.changes, writtenAtMs: Date.now() }));
+        continue;
+      }
+      switch (item.kind) {
+        case 'table': {
+          // Whatever is whole goes out under the old schema before the new shape is even checked.
+          if (inTx && !midBinlogTx) await commit();
+          const { schemaId, changed } = await encoder.setColumns(item.columns);
+          if (changed) this.log.info(`value schema for ${item.columns.length} columns is id ${schemaId}`, { columns: item.columns.map((c) => c.name) });
+          break;
+        }
+        case 'changes': {
+          if (!encoder.ready) throw new PipelineError('row event before its table map; restarting from the checkpoint', { retriable: true });
+          if (!inTx) {
+            await producer.begin();
+            inTx = true;
+            openedAt = Date.now();
+          }
+          midBinlogTx = true;
+          const now = Date.now();
+          for (const change of item.changes) {
+            const record = encoder.encode(change, now);
+            await producer.send(config.kafka.topic, record.partition, record.value, record.key);
+            pending++;
+            if (change.op === 'd' && config.source.tombstones) {
+              const t = encoder.tombstone(change);
+              await producer.send(config.kafka.topic, t.partition, t.value, t.key);
+            }
+          }
+          break;
+        }
+        case 'commit': {
+          midBinlogTx = false;
+          boundary = { ...item.position, tsMs: item.tsMs, changes: 0, writtenAtMs: 0 };
+          if (inTx && (pending >= config.source.batchMax || channel.empty || Date.now() - openedAt >= 1_000)) await commit();
+          break;
+        }
+      }
+    }
+  }
+
+  private async commitCheckpointOnly(producer: TxProducer, checkpoint: Checkpoint): Promise<void> {
+    const { config } = this.deps;
+    await producer.begin();
+    await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(config.source.id));
+    await producer.commit();
+  }
+}
+
+class StopRequested extends Error {}
