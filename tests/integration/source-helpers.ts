@@ -1,0 +1,135 @@
+/** Running the real source daemon as a child process, and reading back what it committed. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import Kafka from 'node-rdkafka';
+import type mysql from 'mysql2/promise';
+import { Registry } from '../../src/codec/registry.js';
+import { fromValueRecord } from '../../src/codec/value-record.js';
+import { unframe } from '../../src/codec/wire.js';
+import { readCheckpoint, type Checkpoint } from '../../src/source/checkpoint.js';
+import { adminConnection, config, uniqueName } from './helpers.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface SourceEnv {
+  KAFKA_TOPIC: string;
+  CHECKPOINT_TOPIC: string;
+  SOURCE_ID: string;
+  [key: string]: string;
+}
+
+/** A fresh topic, checkpoint topic and identity, so each test reads only its own daemon's output. */
+export function isolatedSource(extra: Record<string, string> = {}): SourceEnv {
+  const name = uniqueName('src').replace(/[^A-Za-z0-9_-]/g, '_');
+  return { KAFKA_TOPIC: `${name}`, CHECKPOINT_TOPIC: `${name}_ckpt`, SOURCE_ID: name, ...extra };
+}
+
+export interface RunningSource {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+export function startSource(env: SourceEnv): RunningSource {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/source.ts'], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, output: () => out, exited };
+}
+
+export async function stopSource(s: RunningSource, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return s.proc.exitCode;
+  s.proc.kill(signal);
+  return s.exited;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+export async function binlogEnd(admin: mysql.Connection): Promise<{ file: string; pos: number }> {
+  const [rows] = await admin.query<Array<{ File: string; Position: number } & mysql.RowDataPacket>>('SHOW MASTER STATUS');
+  return { file: rows[0]!.File, pos: Number(rows[0]!.Position) };
+}
+
+/** Resolves once the daemon's committed checkpoint has reached the binlog's current end. */
+export async function waitCaughtUp(env: SourceEnv, admin: mysql.Connection, timeoutMs = 120_000): Promise<Checkpoint> {
+  const end = await binlogEnd(admin);
+  return waitFor(`checkpoint at ${end.file}:${end.pos}`, async () => {
+    const c = await readCheckpoint(config.kafka.brokers, env.CHECKPOINT_TOPIC, env.SOURCE_ID).catch(() => undefined);
+    return c && (c.file > end.file || (c.file === end.file && c.pos >= end.pos)) ? c : undefined;
+  }, timeoutMs);
+}
+
+export interface Landed {
+  partition: number;
+  offset: number;
+  key: string;
+  schemaId: number | null;
+  /** Decoded with the writer schema, NULLs restored; null for a tombstone. */
+  value: Record<string, unknown> | null;
+  raw: Buffer | null;
+}
+
+/** Everything committed on the topic (read_committed), in partition-offset order. */
+export async function readTopic(topic: string, registry = new Registry(config.registry.url)): Promise<Landed[]> {
+  const consumer = new Kafka.KafkaConsumer({
+    'metadata.broker.list': config.kafka.brokers, 'group.id': uniqueName('reader'), 'enable.auto.commit': false,
+    'enable.partition.eof': true, 'isolation.level': 'read_committed',
+  }, { 'auto.offset.reset': 'earliest' });
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
+  try {
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) =>
+      consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))));
+    const partitions = meta.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
+    consumer.assign(partitions.map((partition) => ({ topic, partition, offset: 0 })));
+    const eof = new Set<number>();
+    consumer.on('partition.eof', (p) => eof.add(p.partition));
+    const out: Landed[] = [];
+    const deadline = Date.now() + 120_000;
+    while (eof.size < partitions.length) {
+      if (Date.now() > deadline) throw new Error(`reading ${topic}: no end after 120 s`);
+      const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
+        consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))));
+      for (const m of batch) {
+        let value: Record<string, unknown> | null = null;
+        let schemaId: number | null = null;
+        if (m.value) {
+          const { schemaId: id, body } = unframe(m.value);
+          schemaId = id;
+          value = fromValueRecord((await registry.typeOf(id)).fromBuffer(body) as Record<string, unknown>);
+        }
+        out.push({ partition: m.partition, offset: m.offset, key: m.key!.toString(), schemaId, value, raw: m.value ?? null });
+      }
+    }
+    return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
+
+export const changesOnly = (landed: Landed[]) => landed.filter((l) => l.value !== null);
+
+/** A daemon on its own topics, streaming, with an admin connection; both cleaned up after the test. */
+export async function streamingSource(t: { after(fn: () => unknown): void }, extra: Record<string, string> = {}) {
+  const env = isolatedSource(extra);
+  const admin = await adminConnection();
+  t.after(() => admin.end());
+  const source = startSource(env);
+  t.after(() => stopSource(source, 'SIGKILL'));
+  await waitFor('the daemon to start streaming', async () => source.output().includes('starting at the binlog'), 60_000);
+  return { env, admin, source };
+}
