@@ -20,6 +20,8 @@ export interface Checkpoint extends BinlogPosition {
   changes: number;
   /** When the checkpoint was written. */
   writtenAtMs: number;
+  /** The daemon process that wrote it: a newer owner means this one was fenced and must not come back. */
+  owner: string;
 }
 
 export function encodeCheckpoint(c: Checkpoint): Buffer {
@@ -31,7 +33,10 @@ export function decodeCheckpoint(value: Buffer): Checkpoint {
   if (typeof c.file !== 'string' || typeof c.pos !== 'number') {
     throw new Error(`checkpoint record without binlog file/position: ${value.toString('utf8').slice(0, 200)}`);
   }
-  return { file: c.file, pos: c.pos, gtid: c.gtid ?? null, tsMs: c.tsMs ?? 0, changes: c.changes ?? 0, writtenAtMs: c.writtenAtMs ?? 0 };
+  return {
+    file: c.file, pos: c.pos, gtid: c.gtid ?? null, tsMs: c.tsMs ?? 0, changes: c.changes ?? 0,
+    writtenAtMs: c.writtenAtMs ?? 0, owner: c.owner ?? '',
+  };
 }
 
 /**

@@ -3,6 +3,8 @@
  * Every error ends the session; retriable ones start a new session from the last committed checkpoint
  * after a backoff, so recovery is one code path: whatever was not committed is read again.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionOptions } from 'mysql2';
 import { ChangeEncoder } from '../codec/change-encoder.js';
@@ -10,6 +12,7 @@ import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { FencedError } from '../sink/errors.js';
 import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
@@ -35,6 +38,9 @@ export class SourceDaemon {
   private stopping = false;
   private wake: (() => void) | undefined;
   private readonly log: Logger;
+  /** This process's claim on the source id, written into every checkpoint. */
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private sessions = 0;
 
   constructor(private readonly deps: SourceDeps) {
     this.log = deps.logger.child({ component: 'source' });
@@ -75,18 +81,24 @@ export class SourceDaemon {
 
   private async session(healthy: () => void): Promise<void> {
     const { config, registry } = this.deps;
+    if (this.sessions++ > 0) await this.assertStillOwner();
     const server = await preflight(this.deps.mysql);
     // The producer first: its initTransactions fences any older instance, so the checkpoint read next is final.
     const producer = await TxProducer.connect({ brokers: config.kafka.brokers, transactionalId: `cdc-source-${config.source.id}` });
     let reader: BinlogReader | undefined;
     try {
-      let checkpoint = await readCheckpoint(config.kafka.brokers, config.source.checkpointTopic, config.source.id);
-      if (!checkpoint) {
-        checkpoint = { ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now() };
-        await this.commitCheckpointOnly(producer, checkpoint);
+      const found = await readCheckpoint(config.kafka.brokers, config.source.checkpointTopic, config.source.id);
+      // Claim the id before touching the binlog: an older instance that loses its connection to us (same
+      // replication server id) sees this claim and exits instead of fencing us back.
+      const checkpoint: Checkpoint = found
+        ? { ...found, owner: this.owner, writtenAtMs: Date.now() }
+        : { ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now(), owner: this.owner };
+      await this.commitCheckpointOnly(producer, checkpoint);
+      if (!found) {
         this.log.info(`no checkpoint yet: starting at the binlog's end, ${checkpoint.file}:${checkpoint.pos}`);
       } else {
-        this.log.info(`resuming from checkpoint ${checkpoint.file}:${checkpoint.pos}`, { gtid: checkpoint.gtid, changes: checkpoint.changes });
+        const previous = found.owner && found.owner !== this.owner ? { previousOwner: found.owner } : {};
+        this.log.info(`resuming from checkpoint ${checkpoint.file}:${checkpoint.pos}`, { gtid: checkpoint.gtid, changes: checkpoint.changes, ...previous });
       }
       const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
         if (pause) reader?.pause();
@@ -120,7 +132,7 @@ export class SourceDaemon {
     let lastLog = Date.now();
 
     const commit = async () => {
-      const checkpoint: Checkpoint = { ...boundary, changes: committed.changes + pending, writtenAtMs: Date.now() };
+      const checkpoint: Checkpoint = { ...boundary, changes: committed.changes + pending, writtenAtMs: Date.now(), owner: this.owner };
       await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(config.source.id));
       await producer.commit();
       committed = checkpoint;
@@ -153,7 +165,11 @@ export class SourceDaemon {
         const idle = !inTx && (boundary.file !== committed.file || boundary.pos !== committed.pos)
           && Date.now() - committed.writtenAtMs >= IDLE_CHECKPOINT_MS;
         if (inTx && !midBinlogTx) await commit();
-        else if (idle) await this.commitCheckpointOnly(producer, (committed = { ...boundary, changes: committed.changes, writtenAtMs: Date.now() }));
+        else if (idle) {
+          const checkpoint = { ...boundary, changes: committed.changes, writtenAtMs: Date.now(), owner: this.owner };
+          await this.commitCheckpointOnly(producer, checkpoint);
+          committed = checkpoint;
+        }
         continue;
       }
       switch (item.kind) {
@@ -186,11 +202,21 @@ export class SourceDaemon {
         }
         case 'commit': {
           midBinlogTx = false;
-          boundary = { ...item.position, tsMs: item.tsMs, changes: 0, writtenAtMs: 0 };
+          boundary = { ...item.position, tsMs: item.tsMs, changes: 0, writtenAtMs: 0, owner: this.owner };
           if (inTx && (pending >= config.source.batchMax || channel.empty || Date.now() - openedAt >= 1_000)) await commit();
           break;
         }
       }
+    }
+  }
+
+  private async assertStillOwner(): Promise<void> {
+    const { config } = this.deps;
+    const latest = await readCheckpoint(config.kafka.brokers, config.source.checkpointTopic, config.source.id);
+    if (latest && latest.owner !== this.owner) {
+      throw new FencedError(
+        `source id ${config.source.id} was taken over by ${latest.owner}; this instance (${this.owner}) stops ` +
+          'so the two never produce side by side');
     }
   }
 

@@ -19,8 +19,28 @@ export interface ServerFacts {
   end: BinlogPosition;
 }
 
+/** The server cannot be reached right now; retried with backoff, position kept. */
+export class ServerUnavailableError extends PipelineError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retriable: true });
+  }
+}
+
+async function connect(options: mysql.ConnectionOptions): Promise<mysql.Connection> {
+  try {
+    return await mysql.createConnection(options);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const where = `${options.host}:${options.port}`;
+    if (e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_DBACCESS_DENIED_ERROR') {
+      throw new ServerConfigError(`MySQL at ${where} refused ${options.user}: ${e.message}; check MYSQL_USER/MYSQL_PASSWORD and its grants`);
+    }
+    throw new ServerUnavailableError(`cannot reach MySQL at ${where}: ${e.message ?? e.code}`, { cause: err });
+  }
+}
+
 export async function preflight(options: mysql.ConnectionOptions): Promise<ServerFacts> {
-  const conn = await mysql.createConnection(options);
+  const conn = await connect(options);
   try {
     const [vars] = await conn.query<Array<{ Variable_name: string; Value: string } & mysql.RowDataPacket>>(
       "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin','binlog_format','binlog_row_image','server_id','version')");
