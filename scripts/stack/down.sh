@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Stops the local stack; its data stays in .stack/ (pass --purge to delete it too).
+# Stops the local stack (or only the named services); data stays in .stack/ unless --purge is given.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mariadb.sh"
 source "$(dirname "$0")/kafka.sh"
 source "$(dirname "$0")/registry.sh"
-registry_down
-kafka_down
-mariadb_down
-if [[ "${1:-}" == "--purge" ]]; then
-  say "deleting service data (downloaded jars and builds are kept)"
-  rm -rf "$MARIADB_DIR" "$KAFKA_DIR/data" "$KAFKA_DIR/logs" "$REGISTRY_DIR/data" "$REGISTRY_DIR/logs"
+purge=0
+services=()
+for arg in "$@"; do
+  case "$arg" in
+    --purge) purge=1 ;;
+    mariadb|kafka|registry) services+=("$arg") ;;
+    *) die "unknown argument '$arg'; expected --purge or a service: mariadb, kafka, registry" ;;
+  esac
+done
+[[ ${#services[@]} -eq 0 ]] && services=(registry kafka mariadb)
+for s in "${services[@]}"; do "${s}_down"; done
+if [[ $purge -eq 1 ]]; then
+  say "deleting the data of: ${services[*]} (downloaded jars and builds are kept)"
+  for s in "${services[@]}"; do
+    case "$s" in
+      mariadb) rm -rf "$MARIADB_DIR/data" "$MARIADB_DIR"/*.log ;;
+      kafka) rm -rf "$KAFKA_DIR/data" "$KAFKA_DIR/logs" ;;
+      registry) rm -rf "$REGISTRY_DIR/data" "$REGISTRY_DIR/logs" ;;
+    esac
+  done
 fi
-say "stack is down"
+say "stopped: ${services[*]}"

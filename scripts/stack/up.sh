@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Brings the local stack up; installs what is missing. A no-op on a healthy stack.
+# Brings the local stack up (or only the named services: mariadb kafka registry); installs what is missing.
+# A no-op on a healthy stack.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mariadb.sh"
 source "$(dirname "$0")/kafka.sh"
 source "$(dirname "$0")/registry.sh"
+services=("$@")
+[[ ${#services[@]} -eq 0 ]] && services=(mariadb kafka registry)
 mkdir -p "$STACK_DIR"
-mariadb_up
-kafka_up
-registry_up
+for s in "${services[@]}"; do
+  case "$s" in
+    mariadb|kafka|registry) "${s}_up" ;;
+    *) die "unknown service '$s'; expected mariadb, kafka or registry" ;;
+  esac
+done
 say "stack is up (npm run stack:status, npm run --silent stack:env)"

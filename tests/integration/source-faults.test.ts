@@ -118,3 +118,22 @@ test('ADD COLUMN makes a new compatible schema version; DROP COLUMN price stops 
   assert.equal(kept.filter((l) => l.key === String(last)).length, 1, 'the change before the drop was committed once');
   assertOncePerId(kept, ids);
 });
+
+test('a Kafka broker restart mid-stream: the daemon resumes, every change exactly once', { timeout: 300_000 }, async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const stack = (action: 'up' | 'down') => {
+    const res = spawnSync('bash', [new URL(`../../scripts/stack/${action}.sh`, import.meta.url).pathname, 'kafka'], { encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+  };
+  t.after(() => stack('up'));
+  const { env, admin, source } = await streamingSource(t);
+  const ids = await insertRows(admin, 500, 'kafka-before');
+  stack('down');
+  ids.push(...(await insertRows(admin, 500, 'kafka-down')));
+  stack('up');
+  ids.push(...(await insertRows(admin, 500, 'kafka-after')));
+  await waitCaughtUp(env, admin, 180_000);
+  assertOncePerId(await readTopic(env.KAFKA_TOPIC), ids);
+  assert.equal(source.proc.exitCode, null, 'the daemon rode out the restart');
+  assert.equal(await stopSource(source), 0);
+});
