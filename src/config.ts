@@ -20,6 +20,18 @@ export interface Config {
   kafka: { brokers: string; topic: string; partitions: number };
   registry: { url: string };
   source: SourceConfig;
+  pool: PoolConfig;
+}
+
+export interface PoolConfig {
+  group: string;
+  size: number;
+  outputDir: string;
+  /** Added to file names so several supervisors can share one OUTPUT_DIR. */
+  instance: string;
+  discount: { category: string; percent: number };
+  /** Messages per consume call, and per fsync + commit at most. */
+  batch: number;
 }
 
 export interface SourceConfig {
@@ -57,6 +69,13 @@ export const DEFAULTS = {
   EMIT_TOMBSTONES: 'true',
   SOURCE_BATCH_MAX: '5000',
   SOURCE_QUEUE_MAX: '20000',
+  KAFKA_GROUP: 'product-pool',
+  POOL_SIZE: '5',
+  OUTPUT_DIR: './output',
+  POOL_INSTANCE: '',
+  DISCOUNT_CATEGORY: 'ELECTRONICS',
+  DISCOUNT_PERCENT: '10',
+  POOL_BATCH: '1000',
 } as const;
 
 type Key = keyof typeof DEFAULTS;
@@ -64,6 +83,21 @@ type Key = keyof typeof DEFAULTS;
 function raw(env: Env, key: Key): string {
   const value = env[key];
   return value === undefined || value === '' ? DEFAULTS[key] : value;
+}
+
+function optional(env: Env, key: Key, pattern: RegExp, form: string): string {
+  const value = raw(env, key).trim();
+  if (value !== '' && !pattern.test(value)) throw new ConfigError(`${key}=${JSON.stringify(value)}: expected ${form}`);
+  return value;
+}
+
+function percent(env: Env, key: Key): number {
+  const value = raw(env, key).trim();
+  const n = Number(value);
+  if (value === '' || !Number.isFinite(n) || n < 0 || n > 100) {
+    throw new ConfigError(`${key}=${JSON.stringify(value)} is not a percentage from 0 to 100`);
+  }
+  return n;
 }
 
 function text(env: Env, key: Key): string {
@@ -151,6 +185,14 @@ export function loadConfig(env: Env = process.env): Config {
       tombstones: bool(env, 'EMIT_TOMBSTONES'),
       batchMax: int(env, 'SOURCE_BATCH_MAX', 1, 1_000_000),
       queueMax: int(env, 'SOURCE_QUEUE_MAX', 100, 10_000_000),
+    },
+    pool: {
+      group: text(env, 'KAFKA_GROUP'),
+      size: int(env, 'POOL_SIZE', 1, 64),
+      outputDir: text(env, 'OUTPUT_DIR'),
+      instance: optional(env, 'POOL_INSTANCE', /^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (it becomes part of file names)'),
+      discount: { category: raw(env, 'DISCOUNT_CATEGORY').trim().toUpperCase(), percent: percent(env, 'DISCOUNT_PERCENT') },
+      batch: int(env, 'POOL_BATCH', 1, 100_000),
     },
   };
 }

@@ -16,3 +16,6 @@ export class RegistryError extends PipelineError {
 
 /** A Kafka value that is not Confluent-framed Avro. */
 export class WireFormatError extends PipelineError {}
+
+/** The registry answered that it has no schema with this id: the message is poison, not the registry down. */
+export class UnknownSchemaError extends PipelineError {}

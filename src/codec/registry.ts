@@ -4,7 +4,7 @@
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { RegistryError } from './errors.js';
+import { RegistryError, UnknownSchemaError } from './errors.js';
 
 export class Registry {
   private readonly client: SchemaRegistry;
@@ -49,7 +49,7 @@ export class Registry {
     } catch (err) {
       throw this.explain(`fetching schema ${id}`, err);
     }
-    if (res.status === 404) throw new RegistryError(`schema id ${id} is unknown to the registry at ${this.url}`);
+    if (res.status === 404) throw new UnknownSchemaError(`schema id ${id} is unknown to the registry at ${this.url}`);
     if (!res.ok) throw new RegistryError(`fetching schema ${id} from ${this.url}: HTTP ${res.status}`);
     const body = (await res.json()) as { schema: string };
     return avro.Type.forSchema(JSON.parse(body.schema));

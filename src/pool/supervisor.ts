@@ -1,0 +1,91 @@
+/**
+ * Runs the pool: one slot per consumer, each restarted with backoff when it fails, while the group hands its
+ * partitions to the others. Owns the shared output index, so a restarted consumer (or one taking over a
+ * partition) skips what another already wrote.
+ */
+import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Registry } from '../codec/registry.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { PoolConsumer } from './consumer.js';
+import { Decoder } from './decoder.js';
+import { OutputIndex } from './output-index.js';
+
+export interface SupervisorDeps {
+  config: Config;
+  registry: Registry;
+  logger: Logger;
+}
+
+export class Supervisor {
+  private stopping = false;
+  private readonly running = new Map<number, PoolConsumer>();
+  private readonly log: Logger;
+  private recycleNext = 1;
+  private wakers = new Set<() => void>();
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.log = deps.logger.child({ component: 'pool' });
+  }
+
+  requestStop(): void {
+    this.stopping = true;
+    for (const c of this.running.values()) c.requestStop();
+    for (const wake of this.wakers) wake();
+  }
+
+  /** Crashes one consumer on purpose (round robin), as an operator's recycle or a fault drill. */
+  recycleOne(): void {
+    const slots = [...this.running.keys()].sort((a, b) => a - b);
+    if (slots.length === 0) return;
+    const slot = slots.find((s) => s >= this.recycleNext) ?? slots[0]!;
+    this.recycleNext = slot + 1;
+    this.log.warn(`recycling consumer-${slot}: it stops without committing, as in a crash`);
+    this.running.get(slot)!.abort(`consumer-${slot} recycled on request`);
+  }
+
+  async run(): Promise<void> {
+    const { config } = this.deps;
+    await mkdir(config.pool.outputDir, { recursive: true });
+    const { index, report } = await OutputIndex.load(config.pool.outputDir);
+    this.log.info(`output ${config.pool.outputDir}: ${report.files} files, ${report.lines} lines already written`, {
+      repairedBytes: report.repairedBytes,
+    });
+    if (report.repairedBytes > 0) this.log.warn(`cut ${report.repairedBytes} bytes of torn last lines left by a crash`);
+    const decoder = new Decoder(this.deps.registry);
+    const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, index));
+    await Promise.all(slots);
+    this.log.info('all consumers stopped');
+  }
+
+  private async slot(slot: number, decoder: Decoder, index: OutputIndex): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, index, logger: this.deps.logger });
+      this.running.set(slot, consumer);
+      const started = Date.now();
+      try {
+        await consumer.run();
+      } catch (err) {
+        if (Date.now() - started > 60_000) failures = 0;
+        failures++;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6)) * (0.75 + Math.random() * 0.5);
+        this.log.error(`consumer-${slot} failed: ${(err as Error).message}; restarting in ${Math.round(delay)} ms`, {
+          lines: consumer.stats.lines, failures,
+        });
+        await this.pause(delay);
+      } finally {
+        this.running.delete(slot);
+      }
+    }
+  }
+
+  private async pause(ms: number): Promise<void> {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => { wake = resolve; });
+    this.wakers.add(wake);
+    await Promise.race([sleep(ms), woken]);
+    this.wakers.delete(wake);
+  }
+}

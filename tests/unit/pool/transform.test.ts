@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { roundCents, shortestFloat32 } from '../../../src/pool/float32.js';
+import { toJsonLine, transform } from '../../../src/pool/transform.js';
+
+const rule = { category: 'electronics', percent: 10 };
+const meta = { topic: 'product_updates', partition: 3, offset: 17 };
+const record = (over: Record<string, unknown>) => ({
+  id: 42, name: 'Lamp 💡', category: 'Home', price: Math.fround(19.99), last_updated: '2026-01-01T00:00:00.000Z', op: 'c', ...over,
+});
+
+test('float32 prices print as their shortest decimal', () => {
+  assert.equal(shortestFloat32(Math.fround(19.99)), 19.99);
+  assert.equal(shortestFloat32(Math.fround(0.1)), 0.1);
+  assert.equal(shortestFloat32(Math.fround(999.99)), 999.99);
+  assert.equal(shortestFloat32(Math.fround(16777217)), 16777216);
+  assert.equal(shortestFloat32(0), 0);
+  for (let i = 0; i < 10_000; i++) {
+    const f = Math.fround(Math.random() * 1000);
+    const s = shortestFloat32(f);
+    assert.equal(Math.fround(s), f, 'reads back as the same float32');
+    assert.ok(String(s).replace(/^0\.|\./, '').replace(/^0+/, '').length <= 9);
+  }
+});
+
+test('cents round half up without binary artefacts', () => {
+  assert.equal(roundCents(1.005), 1.01);
+  assert.equal(roundCents(17.991), 17.99);
+  assert.equal(roundCents(2.675), 2.68);
+  assert.equal(roundCents(0.125), 0.13);
+});
+
+test('category is upper-cased; other categories keep their price', () => {
+  const line = transform(record({}), rule, meta);
+  assert.deepEqual(line, {
+    id: 42, name: 'Lamp 💡', category: 'HOME', price: 19.99, list_price: 19.99, discount_percent: 0,
+    last_updated: '2026-01-01T00:00:00.000Z', op: 'c', _meta: meta,
+  });
+  assert.equal(toJsonLine(line), `${JSON.stringify(line)}\n`);
+  assert.match(toJsonLine(line), /"price":19\.99,/);
+});
+
+test('the discount category, matched case-insensitively, gets the discount rounded to cents', () => {
+  const line = transform(record({ category: 'Electronics', price: Math.fround(19.99) }), rule, meta);
+  assert.equal(line.category, 'ELECTRONICS');
+  assert.equal(line.list_price, 19.99);
+  assert.equal(line.price, 17.99); // 17.991
+  assert.equal(line.discount_percent, 10);
+  assert.equal(transform(record({ category: 'eLeCtRoNiCs', price: 10 }), { category: 'ELECTRONICS', percent: 25 }, meta).price, 7.5);
+  assert.equal(transform(record({ category: 'Electronics' }), { category: 'ELECTRONICS', percent: 0 }, meta).discount_percent, 0);
+});
+
+test('NULLs stay null and deletes pass through as op d', () => {
+  const line = transform(record({ category: null, price: null, name: null, op: 'd' }), rule, meta);
+  assert.equal(line.category, null);
+  assert.equal(line.price, null);
+  assert.equal(line.list_price, null);
+  assert.equal(line.name, null);
+  assert.equal(line.op, 'd');
+});
