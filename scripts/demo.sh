@@ -1,21 +1,47 @@
 #!/usr/bin/env bash
-# npm run demo: installs what is missing, brings the local stack up, writes catalogue changes into MariaDB and
-# shows where they are. The source daemon and the consumer pool join this demo as they land.
+# npm run demo: installs what is missing, brings the local stack up, runs the source daemon and the consumer
+# pool, writes catalogue changes into MariaDB and shows what landed in the JSON files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 bash scripts/stack/up.sh
+logs=.stack/demo
+mkdir -p "$logs" output
+lines() { cat output/consumer-*[0-9].jsonl 2>/dev/null | wc -l; }
+
 echo
-echo "== writing 2,000 new products, 1,000 price changes and 200 deletions in transactions of 50"
-node --import tsx src/cli/generate.ts --rows 2000 --updates 1000 --deletes 200 --tx-size 50
+echo "== starting the source daemon and the consumer pool (logs in $logs/)"
+node --import tsx src/cli/source.ts > "$logs/source.log" 2>&1 &
+src=$!
+UV_THREADPOOL_SIZE=16 node --import tsx src/cli/consumers.ts > "$logs/consumers.log" 2>&1 &
+pool=$!
+trap 'kill -TERM $src $pool 2>/dev/null || true; wait $src $pool 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  grep -qE 'starting at the binlog|resuming from checkpoint' "$logs/source.log" && break
+  kill -0 $src 2>/dev/null || { cat "$logs/source.log"; exit 1; }
+  sleep 0.5
+done
+before=$(lines)
+
+echo "== writing 2,000 new products, 1,000 edits and 200 deletions in transactions of 50"
+out=$(node --import tsx src/cli/generate.ts --rows 2000 --updates 1000 --deletes 200 --tx-size 50)
+echo "$out"
+changes=$(sed -E 's/^generated ([0-9]+) changes.*/\1/' <<< "$out")
+
+echo "== waiting for all $changes changes to land as JSON lines"
+for _ in $(seq 1 240); do
+  [[ $(( $(lines) - before )) -ge $changes ]] && break
+  sleep 0.5
+done
 echo
-echo "== the catalogue now"
-bash scripts/stack/sql.sh -t -e "SELECT category, COUNT(*) AS products, ROUND(AVG(price), 2) AS avg_price
-  FROM product GROUP BY category ORDER BY category"
-echo "== the binlog the source daemon reads"
-bash scripts/stack/sql.sh -t -e "SHOW BINARY LOGS; SELECT @@gtid_binlog_pos AS gtid_position"
+echo "== output/ (one file per consumer)"
+wc -l output/consumer-*[0-9].jsonl
 echo
-bash scripts/stack/status.sh
+echo "== three of the new lines"
+tail -q -n 1 output/consumer-1.jsonl output/consumer-2.jsonl output/consumer-3.jsonl
 echo
-echo "The binlog source (npm run source) and the consumer pool (npm run consumers) are not built yet;"
-echo "this demo stops after the stack and the generator."
+echo "== a product of the discount category (10 % off)"
+grep -h '"discount_percent":10' output/consumer-*[0-9].jsonl | tail -n 1 || true
+echo
+landed=$(( $(lines) - before ))
+echo "$landed of $changes changes landed (each exactly once; run it again to add more)."

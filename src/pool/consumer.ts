@@ -41,6 +41,7 @@ export class PoolConsumer {
   private stopping = false;
   private aborted: Error | undefined;
   private assigned = new Set<number>();
+  private waitingForTopic = false;
 
   constructor(private readonly deps: ConsumerDeps) {
     const { config, slot } = deps;
@@ -54,6 +55,11 @@ export class PoolConsumer {
       'isolation.level': 'read_committed',
       'partition.assignment.strategy': 'cooperative-sticky',
       'fetch.wait.max.ms': 100,
+      // A consumer that died (kill -9) holds its partitions until the group gives up on it: keep that short.
+      'session.timeout.ms': 6000,
+      'heartbeat.interval.ms': 2000,
+      // Notice a topic created after the pool started (the source creates it) within seconds, not minutes.
+      'topic.metadata.refresh.interval.ms': 5000,
       rebalance_cb: true,
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
     this.consumer.on('rebalance', (err, assignment) => {
@@ -92,7 +98,16 @@ export class PoolConsumer {
       while (!this.stopping) {
         if (this.aborted) throw this.aborted;
         const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
-          this.consumer.consume(config.pool.batch, (err, messages) => (err ? reject(kafkaError(`consumer-${slot} consuming`, err)) : resolve(messages))));
+          this.consumer.consume(config.pool.batch, (err, messages) => {
+            if (!err) return resolve(messages);
+            // The pool may start before the source has created the topic: wait for it, do not crash-loop.
+            if (err.code === Kafka.CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART) {
+              if (!this.waitingForTopic) this.log.warn(`topic ${config.kafka.topic} does not exist yet; waiting for it`);
+              this.waitingForTopic = true;
+              return setTimeout(() => resolve([]), 1000);
+            }
+            reject(kafkaError(`consumer-${slot} consuming`, err));
+          }));
         if (this.aborted) throw this.aborted;
         if (batch.length > 0) await this.process(batch, lines, dead);
       }

@@ -1,7 +1,5 @@
 /** Running the real source daemon as a child process, and reading back what it committed. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
 import type mysql from 'mysql2/promise';
 import { Registry } from '../../src/codec/registry.js';
@@ -9,8 +7,7 @@ import { fromValueRecord } from '../../src/codec/value-record.js';
 import { unframe } from '../../src/codec/wire.js';
 import { readCheckpoint, type Checkpoint } from '../../src/source/checkpoint.js';
 import { adminConnection, config, uniqueName } from './helpers.js';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { startCommand, stopCommand, type Running } from './process.js';
 
 export interface SourceEnv {
   KAFKA_TOPIC: string;
@@ -25,30 +22,13 @@ export function isolatedSource(extra: Record<string, string> = {}): SourceEnv {
   return { KAFKA_TOPIC: `${name}`, CHECKPOINT_TOPIC: `${name}_ckpt`, SOURCE_ID: name, ...extra };
 }
 
-export interface RunningSource {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+export type RunningSource = Running;
 
 export function startSource(env: SourceEnv): RunningSource {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/source.ts'], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, output: () => out, exited };
+  return startCommand('src/cli/source.ts', { LOG_LEVEL: 'info', ...env });
 }
 
-export async function stopSource(s: RunningSource, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return s.proc.exitCode;
-  s.proc.kill(signal);
-  return s.exited;
-}
+export const stopSource = stopCommand;
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
