@@ -46,7 +46,15 @@ export interface SourceConfig {
   batchMax: number;
   /** Changes buffered between the binlog and Kafka before the binlog connection is paused. */
   queueMax: number;
+  /** What a source with no checkpoint does first. */
+  coldStart: ColdStart;
+  /** Rows per Kafka transaction while snapshotting. */
+  snapshotChunk: number;
+  /** When the checkpointed binlog is gone, re-read rows changed since the checkpoint's time minus this. */
+  purgedMarginSeconds: number;
 }
+
+export type ColdStart = { kind: 'snapshot' } | { kind: 'latest' } | { kind: 'watermark'; since: Date };
 
 export type Env = Record<string, string | undefined>;
 
@@ -69,6 +77,9 @@ export const DEFAULTS = {
   EMIT_TOMBSTONES: 'true',
   SOURCE_BATCH_MAX: '5000',
   SOURCE_QUEUE_MAX: '20000',
+  COLD_START: 'snapshot',
+  SNAPSHOT_CHUNK: '5000',
+  BINLOG_PURGED_MARGIN_SECONDS: '300',
   KAFKA_GROUP: 'product-pool',
   POOL_SIZE: '5',
   OUTPUT_DIR: './output',
@@ -137,6 +148,14 @@ function topicName(env: Env, key: Key): string {
   return value;
 }
 
+function coldStart(env: Env, key: Key): ColdStart {
+  const value = raw(env, key).trim();
+  if (value === 'snapshot' || value === 'latest') return { kind: value };
+  const m = /^watermark:(\d{4}-\d\d-\d\d.*)$/.exec(value);
+  if (m && !Number.isNaN(Date.parse(m[1]!))) return { kind: 'watermark', since: new Date(m[1]!) };
+  throw new ConfigError(`${key}=${JSON.stringify(value)}: expected snapshot, latest or watermark:<ISO time> (e.g. watermark:2026-01-31T00:00:00Z)`);
+}
+
 function brokers(env: Env, key: Key): string {
   const value = text(env, key);
   for (const broker of value.split(',')) {
@@ -185,6 +204,9 @@ export function loadConfig(env: Env = process.env): Config {
       tombstones: bool(env, 'EMIT_TOMBSTONES'),
       batchMax: int(env, 'SOURCE_BATCH_MAX', 1, 1_000_000),
       queueMax: int(env, 'SOURCE_QUEUE_MAX', 100, 10_000_000),
+      coldStart: coldStart(env, 'COLD_START'),
+      snapshotChunk: int(env, 'SNAPSHOT_CHUNK', 1, 1_000_000),
+      purgedMarginSeconds: int(env, 'BINLOG_PURGED_MARGIN_SECONDS', 0, 30 * 86400),
     },
     pool: {
       group: text(env, 'KAFKA_GROUP'),

@@ -22,6 +22,14 @@ export interface Checkpoint extends BinlogPosition {
   writtenAtMs: number;
   /** The daemon process that wrote it: a newer owner means this one was fenced and must not come back. */
   owner: string;
+  /** Present while a cold-start snapshot is under way: where it stands. Streaming starts at file/pos after it. */
+  snapshot?: SnapshotProgress;
+}
+
+export interface SnapshotProgress {
+  since: string | null;
+  after: { ts: string; id: number } | null;
+  rows: number;
 }
 
 export function encodeCheckpoint(c: Checkpoint): Buffer {
@@ -35,7 +43,7 @@ export function decodeCheckpoint(value: Buffer): Checkpoint {
   }
   return {
     file: c.file, pos: c.pos, gtid: c.gtid ?? null, tsMs: c.tsMs ?? 0, changes: c.changes ?? 0,
-    writtenAtMs: c.writtenAtMs ?? 0, owner: c.owner ?? '',
+    writtenAtMs: c.writtenAtMs ?? 0, owner: c.owner ?? '', ...(c.snapshot ? { snapshot: c.snapshot } : {}),
   };
 }
 
@@ -45,6 +53,12 @@ export function decodeCheckpoint(value: Buffer): Checkpoint {
  * commit can land behind the read.
  */
 export async function readCheckpoint(brokers: string, topic: string, key: string, extra: Record<string, unknown> = {}): Promise<Checkpoint | undefined> {
+  const value = await readLatest(brokers, topic, key, extra);
+  return value ? decodeCheckpoint(value) : undefined;
+}
+
+/** The last committed value for `key` on a one-partition compacted topic (undefined when none, or deleted). */
+export async function readLatest(brokers: string, topic: string, key: string, extra: Record<string, unknown> = {}): Promise<Buffer | undefined> {
   const consumer = new Kafka.KafkaConsumer({
     'metadata.broker.list': brokers,
     'group.id': `checkpoint-reader-${key}`,
@@ -60,7 +74,7 @@ export async function readCheckpoint(brokers: string, topic: string, key: string
       consumer.queryWatermarkOffsets(topic, 0, 30_000, (err, o) => (err ? reject(kafkaError(`reading offsets of ${topic}`, err)) : resolve(o.highOffset))));
     if (high <= 0) return undefined;
     consumer.assign([{ topic, partition: 0, offset: 0 }]);
-    let last: Checkpoint | undefined;
+    let last: Buffer | undefined;
     let done = false;
     consumer.on('partition.eof', () => { done = true; });
     const deadline = Date.now() + 60_000;
@@ -70,7 +84,7 @@ export async function readCheckpoint(brokers: string, topic: string, key: string
         consumer.consume(1000, (err, m) => (err ? reject(kafkaError(`reading ${topic}`, err)) : resolve(m))));
       for (const m of messages) {
         if (m.key?.toString() !== key) continue;
-        last = m.value ? decodeCheckpoint(m.value) : undefined;
+        last = m.value ?? undefined;
       }
     }
     return last;

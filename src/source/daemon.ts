@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';
 import { ChangeEncoder } from '../codec/change-encoder.js';
 import type { Registry } from '../codec/registry.js';
@@ -17,8 +18,10 @@ import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
 import { Channel } from './channel.js';
-import { encodeCheckpoint, readCheckpoint, type Checkpoint } from './checkpoint.js';
-import { preflight } from './preflight.js';
+import { encodeCheckpoint, readCheckpoint, type Checkpoint, type SnapshotProgress } from './checkpoint.js';
+import { preflight, type ServerFacts } from './preflight.js';
+import { emitSnapshot } from './snapshot-emitter.js';
+import { openConsistentSnapshot, tableColumns } from './snapshot.js';
 
 export interface SourceDeps {
   config: Config;
@@ -88,18 +91,8 @@ export class SourceDaemon {
     let reader: BinlogReader | undefined;
     try {
       const found = await readCheckpoint(config.kafka.brokers, config.source.checkpointTopic, config.source.id);
-      // Claim the id before touching the binlog: an older instance that loses its connection to us (same
-      // replication server id) sees this claim and exits instead of fencing us back.
-      const checkpoint: Checkpoint = found
-        ? { ...found, owner: this.owner, writtenAtMs: Date.now() }
-        : { ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now(), owner: this.owner };
-      await this.commitCheckpointOnly(producer, checkpoint);
-      if (!found) {
-        this.log.info(`no checkpoint yet: starting at the binlog's end, ${checkpoint.file}:${checkpoint.pos}`);
-      } else {
-        const previous = found.owner && found.owner !== this.owner ? { previousOwner: found.owner } : {};
-        this.log.info(`resuming from checkpoint ${checkpoint.file}:${checkpoint.pos}`, { gtid: checkpoint.gtid, changes: checkpoint.changes, ...previous });
-      }
+      const checkpoint = await this.startingPoint(producer, server, found);
+      if (!checkpoint) return; // stopped during a snapshot; it resumes from its last chunk next time
       const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
         if (pause) reader?.pause();
         else reader?.resume();
@@ -207,6 +200,86 @@ export class SourceDaemon {
           break;
         }
       }
+    }
+  }
+
+  /**
+   * Where streaming starts, after whatever must come first: nothing (a checkpoint to resume from), a snapshot
+   * (cold start, an interrupted snapshot, or a checkpoint whose binlog was purged). Every path first commits
+   * this process's claim, so an older instance that loses its binlog connection to us exits instead of
+   * fencing us back.
+   */
+  private async startingPoint(producer: TxProducer, server: ServerFacts, found: Checkpoint | undefined): Promise<Checkpoint | undefined> {
+    const { config } = this.deps;
+    const claim = (c: Checkpoint): Checkpoint => ({ ...c, owner: this.owner, writtenAtMs: Date.now() });
+    if (found?.snapshot) {
+      this.log.info(`resuming the snapshot after ${found.snapshot.rows} rows; streaming follows from ${found.file}:${found.pos}`);
+      return this.snapshotPhase(producer, server, claim(found), found.snapshot.since ? new Date(found.snapshot.since) : null);
+    }
+    if (found && !server.binlogs.includes(found.file)) {
+      const since = new Date((found.tsMs || found.writtenAtMs) - config.source.purgedMarginSeconds * 1000);
+      this.log.error(
+        `binlog ${found.file} of the checkpoint is no longer on the server (purged or expired): falling back to a ` +
+          `snapshot of rows changed since ${since.toISOString()} (checkpoint time minus ${config.source.purgedMarginSeconds} s), then streaming`,
+        { checkpoint: `${found.file}:${found.pos}`, oldest: server.binlogs[0] });
+      return this.snapshotPhase(producer, server, undefined, since, found.changes);
+    }
+    if (found) {
+      const checkpoint = claim(found);
+      await this.commitCheckpointOnly(producer, checkpoint);
+      const previous = found.owner && found.owner !== this.owner ? { previousOwner: found.owner } : {};
+      this.log.info(`resuming from checkpoint ${checkpoint.file}:${checkpoint.pos}`, { gtid: checkpoint.gtid, changes: checkpoint.changes, ...previous });
+      return checkpoint;
+    }
+    const policy = config.source.coldStart;
+    if (policy.kind === 'latest') {
+      const checkpoint: Checkpoint = { ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now(), owner: this.owner };
+      await this.commitCheckpointOnly(producer, checkpoint);
+      this.log.info(`no checkpoint yet: starting at the binlog's end, ${checkpoint.file}:${checkpoint.pos}`);
+      return checkpoint;
+    }
+    return this.snapshotPhase(producer, server, undefined, policy.kind === 'watermark' ? policy.since : null);
+  }
+
+  /**
+   * Emits the table (rows changed since `since`, or all) from one consistent view as `r` events, chunk by chunk,
+   * each chunk committed with a checkpoint that records the snapshot's progress and the binlog position of the
+   * first view; then commits the plain checkpoint at that position, where streaming starts. On MariaDB the
+   * position is the view's own, so no change is missed and none arrives before its key's snapshot row.
+   */
+  private async snapshotPhase(producer: TxProducer, server: ServerFacts, resume: Checkpoint | undefined, since: Date | null, changesBefore = 0): Promise<Checkpoint | undefined> {
+    const { config } = this.deps;
+    const conn = await mysql.createConnection(this.deps.mysql);
+    try {
+      const view = await openConsistentSnapshot(conn, server.flavor);
+      const progress: SnapshotProgress = resume?.snapshot ?? { since: since?.toISOString() ?? null, after: null, rows: 0 };
+      const { snapshot: _inProgress, ...resumed } = resume ?? ({} as Partial<Checkpoint>);
+      const base: Checkpoint = resume ? (resumed as Checkpoint) : { ...view, tsMs: 0, changes: changesBefore, writtenAtMs: Date.now(), owner: this.owner };
+      await this.commitCheckpointOnly(producer, { ...base, snapshot: progress });
+      const encoder = new ChangeEncoder(this.deps.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
+      await encoder.setColumns(await tableColumns(conn, config.mysql.database, config.mysql.table));
+      if (!resume) this.log.info(`snapshot of ${config.mysql.table} ${since ? `(rows changed since ${since.toISOString()})` : '(all rows)'}, then streaming from ${base.file}:${base.pos}`);
+      const started = Date.now();
+      const { rows, stopped } = await emitSnapshot({
+        conn, db: config.mysql.database, table: config.mysql.table, serverId: server.serverId, position: base,
+        since, after: progress.after, chunk: config.source.snapshotChunk, rowsBefore: progress.rows,
+        producer, encoder, topic: config.kafka.topic,
+        checkpoint: (after, n) => ({
+          topic: config.source.checkpointTopic, key: config.source.id,
+          value: encodeCheckpoint({ ...base, writtenAtMs: Date.now(), snapshot: { ...progress, after, rows: n } }),
+        }),
+        shouldStop: () => this.stopping,
+      });
+      if (stopped) {
+        this.log.info(`stopped during the snapshot after ${rows} rows; it resumes there`);
+        return undefined;
+      }
+      const done: Checkpoint = { ...base, writtenAtMs: Date.now() };
+      await this.commitCheckpointOnly(producer, done);
+      this.log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${done.file}:${done.pos}`);
+      return done;
+    } finally {
+      await conn.end().catch(() => undefined);
     }
   }
 

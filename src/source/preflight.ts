@@ -17,6 +17,8 @@ export interface ServerFacts {
   serverId: number;
   flavor: 'mariadb' | 'mysql';
   end: BinlogPosition;
+  /** Binlog files the server still has, oldest first. */
+  binlogs: string[];
 }
 
 /** The server cannot be reached right now; retried with backoff, position kept. */
@@ -61,12 +63,19 @@ export async function preflight(options: mysql.ConnectionOptions): Promise<Serve
     if (!head) throw new ServerConfigError('SHOW MASTER STATUS returned nothing: is the binary log enabled?');
     const [gtid] = await conn.query<Array<{ gtid: string | null } & mysql.RowDataPacket>>(
       flavor === 'mariadb' ? 'SELECT @@gtid_binlog_pos AS gtid' : 'SELECT @@gtid_executed AS gtid');
+    const [logs] = await conn.query<Array<{ Log_name: string } & mysql.RowDataPacket>>('SHOW BINARY LOGS');
     return {
       serverId: Number(v.server_id),
       flavor,
+      binlogs: logs.map((l) => l.Log_name),
       end: { file: head.File, pos: Number(head.Position), gtid: gtid[0]?.gtid || null },
     };
   } finally {
     await conn.end();
   }
+}
+
+export async function preflightFlavor(conn: mysql.Connection): Promise<'mariadb' | 'mysql'> {
+  const [rows] = await conn.query<Array<{ v: string } & mysql.RowDataPacket>>('SELECT VERSION() AS v');
+  return /mariadb/i.test(rows[0]?.v ?? '') ? 'mariadb' : 'mysql';
 }

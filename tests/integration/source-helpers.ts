@@ -19,7 +19,7 @@ export interface SourceEnv {
 /** A fresh topic, checkpoint topic and identity, so each test reads only its own daemon's output. */
 export function isolatedSource(extra: Record<string, string> = {}): SourceEnv {
   const name = uniqueName('src').replace(/[^A-Za-z0-9_-]/g, '_');
-  return { KAFKA_TOPIC: `${name}`, CHECKPOINT_TOPIC: `${name}_ckpt`, SOURCE_ID: name, ...extra };
+  return { KAFKA_TOPIC: `${name}`, CHECKPOINT_TOPIC: `${name}_ckpt`, SOURCE_ID: name, COLD_START: 'latest', ...extra };
 }
 
 export type RunningSource = Running;

@@ -55,3 +55,22 @@ for (const [env, message] of bad) {
     });
   });
 }
+
+test('cold-start policies parse, and a bad one names the forms', () => {
+  assert.deepEqual(loadConfig({}).source.coldStart, { kind: 'snapshot' });
+  assert.deepEqual(loadConfig({ COLD_START: 'latest' }).source.coldStart, { kind: 'latest' });
+  assert.deepEqual(loadConfig({ COLD_START: 'watermark:2026-01-31T00:00:00Z' }).source.coldStart,
+    { kind: 'watermark', since: new Date('2026-01-31T00:00:00Z') });
+  assert.throws(() => loadConfig({ COLD_START: 'yesterday' }), /^ConfigError: COLD_START="yesterday": expected snapshot, latest or watermark:<ISO time>/);
+  assert.throws(() => loadConfig({ COLD_START: 'watermark:soon' }), ConfigError);
+});
+
+test('pool settings: sizes, discount percentage, instance names', () => {
+  const c = loadConfig({ POOL_SIZE: '3', DISCOUNT_CATEGORY: 'toys', DISCOUNT_PERCENT: '12.5', POOL_INSTANCE: 'host-a' });
+  assert.equal(c.pool.size, 3);
+  assert.deepEqual(c.pool.discount, { category: 'TOYS', percent: 12.5 });
+  assert.equal(c.pool.instance, 'host-a');
+  assert.throws(() => loadConfig({ POOL_SIZE: 'five' }), /^ConfigError: POOL_SIZE="five" is not a whole number/);
+  assert.throws(() => loadConfig({ DISCOUNT_PERCENT: '150' }), /DISCOUNT_PERCENT="150" is not a percentage/);
+  assert.throws(() => loadConfig({ POOL_INSTANCE: 'a/b' }), /POOL_INSTANCE="a\/b": expected letters/);
+});
