@@ -30,6 +30,8 @@ export interface SnapshotProgress {
   since: string | null;
   after: { ts: string; id: number } | null;
   rows: number;
+  /** A purged-binlog fallback: after the rows, emit deletes for keys the table no longer has. */
+  reconcile?: boolean;
 }
 
 export function encodeCheckpoint(c: Checkpoint): Buffer {
@@ -75,11 +77,14 @@ export async function readLatest(brokers: string, topic: string, key: string, ex
     if (high <= 0) return undefined;
     consumer.assign([{ topic, partition: 0, offset: 0 }]);
     let last: Buffer | undefined;
-    let done = false;
-    consumer.on('partition.eof', () => { done = true; });
+    let eof = false;
+    consumer.on('partition.eof', () => { eof = true; });
+    // For a read_committed client the "high" watermark is the last stable offset: read up to it, not to an end
+    // of partition, which is only reported once no writer has a transaction open there.
+    const position = () => consumer.position([{ topic, partition: 0 }])[0]?.offset ?? -1;
     const deadline = Date.now() + 60_000;
-    while (!done) {
-      if (Date.now() > deadline) throw kafkaError(`reading ${topic}`, new Error('no end of partition within 60 s'));
+    while (!eof && position() < high) {
+      if (Date.now() > deadline) throw kafkaError(`reading ${topic}`, new Error(`not at offset ${high} within 60 s`));
       const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
         consumer.consume(1000, (err, m) => (err ? reject(kafkaError(`reading ${topic}`, err)) : resolve(m))));
       for (const m of messages) {

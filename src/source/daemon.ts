@@ -20,6 +20,8 @@ import { BinlogReader, type SourceItem } from './binlog-reader.js';
 import { Channel } from './channel.js';
 import { encodeCheckpoint, readCheckpoint, type Checkpoint, type SnapshotProgress } from './checkpoint.js';
 import { preflight, type ServerFacts } from './preflight.js';
+import type { ChangeEvent } from './change.js';
+import { liveKeysOnTopic } from './reconcile.js';
 import { emitSnapshot } from './snapshot-emitter.js';
 import { openConsistentSnapshot, tableColumns } from './snapshot.js';
 
@@ -222,7 +224,7 @@ export class SourceDaemon {
         `binlog ${found.file} of the checkpoint is no longer on the server (purged or expired): falling back to a ` +
           `snapshot of rows changed since ${since.toISOString()} (checkpoint time minus ${config.source.purgedMarginSeconds} s), then streaming`,
         { checkpoint: `${found.file}:${found.pos}`, oldest: server.binlogs[0] });
-      return this.snapshotPhase(producer, server, undefined, since, found.changes);
+      return this.snapshotPhase(producer, server, undefined, since, found.changes, true);
     }
     if (found) {
       const checkpoint = claim(found);
@@ -247,12 +249,13 @@ export class SourceDaemon {
    * first view; then commits the plain checkpoint at that position, where streaming starts. On MariaDB the
    * position is the view's own, so no change is missed and none arrives before its key's snapshot row.
    */
-  private async snapshotPhase(producer: TxProducer, server: ServerFacts, resume: Checkpoint | undefined, since: Date | null, changesBefore = 0): Promise<Checkpoint | undefined> {
+  private async snapshotPhase(producer: TxProducer, server: ServerFacts, resume: Checkpoint | undefined, since: Date | null,
+    changesBefore = 0, reconcile = false): Promise<Checkpoint | undefined> {
     const { config } = this.deps;
     const conn = await mysql.createConnection(this.deps.mysql);
     try {
       const view = await openConsistentSnapshot(conn, server.flavor);
-      const progress: SnapshotProgress = resume?.snapshot ?? { since: since?.toISOString() ?? null, after: null, rows: 0 };
+      const progress: SnapshotProgress = resume?.snapshot ?? { since: since?.toISOString() ?? null, after: null, rows: 0, reconcile };
       const { snapshot: _inProgress, ...resumed } = resume ?? ({} as Partial<Checkpoint>);
       const base: Checkpoint = resume ? (resumed as Checkpoint) : { ...view, tsMs: 0, changes: changesBefore, writtenAtMs: Date.now(), owner: this.owner };
       await this.commitCheckpointOnly(producer, { ...base, snapshot: progress });
@@ -275,7 +278,31 @@ export class SourceDaemon {
         return undefined;
       }
       const done: Checkpoint = { ...base, writtenAtMs: Date.now() };
-      await this.commitCheckpointOnly(producer, done);
+      await producer.begin();
+      if (progress.reconcile) {
+        // Deletes the binlog can no longer tell: alive on the topic, gone from the table in this same view.
+        const [rows] = await conn.query<Array<{ id: number } & mysql.RowDataPacket>>(`SELECT id FROM \`${config.mysql.table}\``);
+        const inTable = new Set(rows.map((r) => Number(r.id)));
+        const live = await liveKeysOnTopic(config.kafka.brokers, config.kafka.topic, this.deps.registry);
+        let vanished = 0;
+        for (const [id, last] of live) {
+          if (inTable.has(id)) continue;
+          const event: ChangeEvent = {
+            op: 'd', id, row: last,
+            source: { serverId: server.serverId, db: config.mysql.database, table: config.mysql.table, file: base.file, pos: base.pos, row: vanished, gtid: null, tsMs: Date.now(), snapshot: true },
+          };
+          const record = encoder.encode(event, Date.now());
+          await producer.send(config.kafka.topic, record.partition, record.value, record.key);
+          if (config.source.tombstones) {
+            const t = encoder.tombstone(event);
+            await producer.send(config.kafka.topic, t.partition, t.value, t.key);
+          }
+          vanished++;
+        }
+        this.log.warn(`reconciled deletes after the purged binlog: ${vanished} keys alive on the topic are gone from the table`);
+      }
+      await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(done), Buffer.from(config.source.id));
+      await producer.commit();
       this.log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${done.file}:${done.pos}`);
       return done;
     } finally {
