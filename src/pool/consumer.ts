@@ -9,10 +9,10 @@ import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { kafkaError } from '../sink/errors.js';
-import { Decoder, PoisonError } from './decoder.js';
+import { writeBatch, type BatchStats } from './batch.js';
+import type { Decoder } from './decoder.js';
 import { LineFile } from './line-file.js';
 import type { OutputIndex } from './output-index.js';
-import { toJsonLine, transform } from './transform.js';
 
 export interface ConsumerDeps {
   config: Config;
@@ -22,12 +22,7 @@ export interface ConsumerDeps {
   logger: Logger;
 }
 
-export interface ConsumerStats {
-  lines: number;
-  deadLetters: number;
-  skipped: number;
-  tombstones: number;
-}
+export type ConsumerStats = BatchStats;
 
 export function outputName(instance: string, slot: number, kind: 'lines' | 'dead'): string {
   const base = instance ? `consumer-${instance}-${slot}` : `consumer-${slot}`;
@@ -126,44 +121,10 @@ export class PoolConsumer {
 
   private async process(batch: Kafka.Message[], lines: LineFile, dead: LineFile): Promise<void> {
     const { config, index, decoder } = this.deps;
-    const rule = config.pool.discount;
-    const next = new Map<string, Kafka.TopicPartitionOffset>();
-    const written: Array<[string, number, number]> = [];
-    let text = '';
-    let deadText = '';
-    for (const m of batch) {
-      next.set(`${m.topic}:${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
-      if (m.offset <= index.written(m.topic, m.partition)) {
-        this.stats.skipped++;
-        continue;
-      }
-      if (m.value === null || m.value === undefined) {
-        this.stats.tombstones++;
-        continue;
-      }
-      const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
-      try {
-        text += toJsonLine(transform(await decoder.decode(m.value), rule, meta));
-        this.stats.lines++;
-      } catch (err) {
-        if (!(err instanceof PoisonError)) throw err;
-        deadText += `${JSON.stringify({
-          reason: err.message, _meta: meta, key: m.key?.toString() ?? null,
-          value_base64: m.value.toString('base64'), at: new Date().toISOString(),
-        })}\n`;
-        this.stats.deadLetters++;
-        this.log.warn(`dead-lettered ${m.topic}/${m.partition}@${m.offset}: ${err.message}`);
-      }
-      written.push([m.topic, m.partition, m.offset]);
-    }
-    await lines.append(text);
-    await dead.append(deadText);
-    for (const [topic, partition, offset] of written) index.note(topic, partition, offset);
-    await lines.sync();
-    await dead.sync();
+    const offsets = await writeBatch(batch, { decoder, index, rule: config.pool.discount, lines, dead, stats: this.stats, log: this.log });
     if (this.aborted) throw this.aborted;
     try {
-      this.consumer.commitSync([...next.values()]);
+      this.consumer.commitSync(offsets);
     } catch (err) {
       // A partition revoked meanwhile cannot be committed here; its lines are in the index, so its next owner skips them.
       this.log.warn(`offset commit failed (${(err as Error).message}); the written offsets are skipped on redelivery`);

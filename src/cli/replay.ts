@@ -1,0 +1,109 @@
+/**
+ * npm run replay -- --from earliest | --from <ISO time> | --from <partition>:<offset>[,…] [--to <ISO time>]
+ *                   [--output <dir>] [--group <id>] [--dry-run] [--reset-live]
+ * Reprocesses a range of the topic into a fresh directory with its own group; the live files and group are not
+ * touched. --reset-live instead moves the live group's offsets (only when it has no members) and archives the
+ * live files, so the pool reprocesses the range on its next start.
+ */
+import Kafka from 'node-rdkafka';
+import { mkdir, readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Registry } from '../codec/registry.js';
+import { loadConfig, type Config } from '../config.js';
+import { PipelineError, UsageError } from '../errors.js';
+import { createLogger, flushLogger } from '../log.js';
+import { parseFrom, parseTime, planRanges, runReplay, type PartitionRange } from '../pool/replay.js';
+import { kafkaError } from '../sink/errors.js';
+import { parseCommandLine } from './args.js';
+import { createProgress } from './progress.js';
+import { runCommand } from './run.js';
+
+const USAGE = 'npm run replay -- --from earliest|<ISO time>|<partition>:<offset>[,…] [--to <ISO time>] [--output <dir>] [--group <id>] [--dry-run] [--reset-live]';
+
+/** The live group still has consumers: moving its offsets would seek under a running pool. Exit code 3. */
+export class GroupActiveError extends PipelineError {
+  override get exitCode(): number {
+    return 3;
+  }
+}
+
+function table(ranges: PartitionRange[], extra?: (r: PartitionRange) => string): string {
+  const rows = ranges.map((r) => `  ${String(r.partition).padStart(9)}  ${String(r.start).padStart(10)}  ${String(r.end).padStart(10)}  ${String(r.end - r.start).padStart(10)}${extra ? `  ${extra(r)}` : ''}${r.note ? `  (${r.note})` : ''}`);
+  const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
+  return ['  partition       start         end    offsets', ...rows, `  ${'total'.padStart(9)}  ${''.padStart(10)}  ${''.padStart(10)}  ${String(total).padStart(10)}`].join('\n');
+}
+
+async function groupMembers(config: Config, group: string): Promise<string[]> {
+  const { Kafka: KafkaJs, logLevel } = await import('kafkajs');
+  const admin = new KafkaJs({ brokers: config.kafka.brokers.split(','), clientId: 'replay', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([group]);
+    return (groups[0]?.members ?? []).map((m) => `${m.clientId} (${m.clientHost.replace(/^\//, '')}, member ${m.memberId})`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+await runCommand('replay', async () => {
+  const args = parseCommandLine(process.argv.slice(2), {
+    from: { type: 'string' }, to: { type: 'string' }, output: { type: 'string' }, group: { type: 'string' },
+    'dry-run': { type: 'boolean' }, 'reset-live': { type: 'boolean' },
+  }, USAGE);
+  const from = parseFrom(args.from);
+  const to = args.to === undefined ? undefined : parseTime('--to', args.to);
+  if (args['reset-live'] && !args.group) throw new UsageError('--reset-live needs --group <the live group>');
+  if (args['reset-live'] && (args.output || to)) throw new UsageError('--reset-live moves the live group\'s start; --output and --to do not apply');
+  const config = loadConfig();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const group = args.group ?? `replay-${stamp}`;
+  const consumer = new Kafka.KafkaConsumer({
+    'metadata.broker.list': config.kafka.brokers, 'group.id': group, 'enable.auto.commit': false,
+    'enable.partition.eof': true, 'isolation.level': 'read_committed', 'client.id': 'replay',
+  } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError('connecting to Kafka', e)) : resolve())));
+  const logger = createLogger();
+  try {
+    const ranges = await planRanges(consumer, config.kafka.topic, from, to);
+    if (args['reset-live']) {
+      const members = await groupMembers(config, group);
+      if (members.length > 0) {
+        throw new GroupActiveError(`group ${group} has ${members.length} active members; stop them first: ${members.join('; ')}`);
+      }
+      process.stdout.write(`${args['dry-run'] ? 'would reset' : 'resetting'} group ${group} on ${config.kafka.topic}:\n${table(ranges)}\n`);
+      if (args['dry-run']) return 0;
+      consumer.commitSync(ranges.map((r) => ({ topic: config.kafka.topic, partition: r.partition, offset: r.start })));
+      // The pool skips offsets its files already hold; move them aside so the range is written again.
+      const archive = join(config.pool.outputDir, `archived-${stamp}`);
+      const files = (await readdir(config.pool.outputDir).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl'));
+      if (files.length > 0) {
+        await mkdir(archive, { recursive: true });
+        for (const f of files) await rename(join(config.pool.outputDir, f), join(archive, f));
+      }
+      process.stdout.write(`done: the pool reprocesses from these offsets when it starts${files.length ? `; ${files.length} live files moved to ${archive}` : ''}\n`);
+      return 0;
+    }
+    const outputDir = args.output ?? join(config.pool.outputDir, `replay-${stamp}`);
+    if (args['dry-run']) {
+      process.stdout.write(`would replay ${config.kafka.topic} into ${outputDir} (group ${group}):\n${table(ranges)}\n`);
+      return 0;
+    }
+    const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
+    const progress = createProgress({ label: 'replay', total });
+    const summary = await runReplay({
+      config, registry: new Registry(config.registry.url), logger, consumer, ranges, outputDir,
+      onProgress: (done) => progress.update(done),
+    });
+    progress.finish(summary.partitions.reduce((n, p) => n + p.messages, 0));
+    const byPartition = new Map(summary.partitions.map((p) => [p.partition, p.messages]));
+    process.stdout.write(`replayed ${config.kafka.topic} into ${outputDir} (group ${group}):\n` +
+      `${table(ranges, (r) => `${byPartition.get(r.partition)} read`)}\n` +
+      `lines written ${summary.stats.lines}, dead letters ${summary.stats.deadLetters}, tombstones ${summary.stats.tombstones}, ` +
+      `already written ${summary.stats.skipped}\n`);
+    return 0;
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    await flushLogger(logger);
+  }
+});
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,160 @@
+/**
+ * Replay: the live pool's write path over a chosen offset range, into its own directory under its own group,
+ * ending at fixed end offsets. Rerunning with the same --output and --group resumes: the directory's index
+ * skips what is written, the group's offsets skip what is committed.
+ */
+import Kafka from 'node-rdkafka';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Registry } from '../codec/registry.js';
+import type { Config } from '../config.js';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { kafkaError } from '../sink/errors.js';
+import { writeBatch, type BatchStats } from './batch.js';
+import { Decoder } from './decoder.js';
+import { LineFile } from './line-file.js';
+import { OutputIndex } from './output-index.js';
+
+export type FromSpec = { kind: 'earliest' } | { kind: 'time'; at: Date } | { kind: 'offsets'; offsets: Map<number, number> };
+
+export interface PartitionRange {
+  partition: number;
+  /** First offset to replay. */
+  start: number;
+  /** Replay stops before this offset. */
+  end: number;
+  note?: string;
+}
+
+export function parseTime(flag: string, value: string): Date {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(ms)) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not an ISO time such as 2026-01-31T12:00:00Z`);
+  }
+  return new Date(ms);
+}
+
+export function parseFrom(value: string | undefined): FromSpec {
+  if (value === undefined) throw new UsageError('--from is required: earliest, an ISO time, or partition:offset[,partition:offset…]');
+  if (value === 'earliest') return { kind: 'earliest' };
+  if (/^\d+:\d+(,\d+:\d+)*$/.test(value)) {
+    const offsets = new Map<number, number>();
+    for (const pair of value.split(',')) {
+      const [p, o] = pair.split(':').map(Number) as [number, number];
+      if (offsets.has(p)) throw new UsageError(`--from names partition ${p} twice`);
+      offsets.set(p, o);
+    }
+    return { kind: 'offsets', offsets };
+  }
+  return { kind: 'time', at: parseTime('--from', value) };
+}
+
+function call<T>(fn: (cb: (err: Kafka.LibrdKafkaError, value: T) => void) => void, what: string): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(kafkaError(what, err)) : resolve(value))));
+}
+
+/** Start and end offsets per partition; bad partitions or offsets are usage errors naming them. */
+export async function planRanges(consumer: Kafka.KafkaConsumer, topic: string, from: FromSpec, to: Date | undefined): Promise<PartitionRange[]> {
+  const meta = await call<Kafka.Metadata>((cb) => consumer.getMetadata({ topic, timeout: 30_000 }, cb), `metadata of ${topic}`);
+  const partitions = (meta.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => p.id).sort((a, b) => a - b);
+  if (partitions.length === 0) throw new UsageError(`topic ${topic} does not exist`);
+  const chosen = from.kind === 'offsets' ? [...from.offsets.keys()] : partitions;
+  for (const p of chosen) {
+    if (!partitions.includes(p)) throw new UsageError(`partition ${p} does not exist: ${topic} has partitions 0 to ${partitions.length - 1}`);
+  }
+  const marks = new Map<number, { low: number; high: number }>();
+  for (const p of chosen) {
+    const o = await call<Kafka.WatermarkOffsets>((cb) => consumer.queryWatermarkOffsets(topic, p, 30_000, cb), `offsets of ${topic}/${p}`);
+    marks.set(p, { low: o.lowOffset, high: o.highOffset });
+  }
+  const atTime = async (at: Date): Promise<Map<number, number>> => {
+    const found = await call<Kafka.TopicPartitionOffset[]>(
+      (cb) => consumer.offsetsForTimes(chosen.map((partition) => ({ topic, partition, offset: at.getTime() })), 30_000, cb), 'offsets for a time');
+    // -1: no message at or after that time, so the range there is empty.
+    return new Map(found.map((f) => [f.partition, f.offset < 0 ? marks.get(f.partition)!.high : f.offset]));
+  };
+  const starts = from.kind === 'time' ? await atTime(from.at) : new Map<number, number>();
+  const ends = to ? await atTime(to) : new Map<number, number>();
+  return chosen.map((p) => {
+    const { low, high } = marks.get(p)!;
+    let start = from.kind === 'earliest' ? low : from.kind === 'offsets' ? from.offsets.get(p)! : starts.get(p)!;
+    let note: string | undefined;
+    if (from.kind === 'offsets') {
+      if (start > high) throw new UsageError(`offset ${start} of partition ${p} is beyond its high-water mark ${high}`);
+      if (start < low) {
+        note = `offset ${start} is before retention; starting at the earliest, ${low}`;
+        start = low;
+      }
+    }
+    if (from.kind === 'time' && start === low && low > 0) note = `the time is at or before the earliest message kept; starting at ${low}`;
+    const end = Math.max(start, to ? ends.get(p)! : high);
+    return { partition: p, start, end, ...(note ? { note } : {}) };
+  });
+}
+
+export interface ReplaySummary {
+  partitions: Array<PartitionRange & { messages: number }>;
+  stats: BatchStats;
+}
+
+export async function runReplay(deps: {
+  config: Config;
+  registry: Registry;
+  logger: Logger;
+  consumer: Kafka.KafkaConsumer;
+  ranges: PartitionRange[];
+  outputDir: string;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<ReplaySummary> {
+  const { config, consumer, ranges } = deps;
+  const topic = config.kafka.topic;
+  const log = deps.logger.child({ component: 'replay' });
+  await mkdir(deps.outputDir, { recursive: true });
+  const { index } = await OutputIndex.load(deps.outputDir);
+  const lines = await LineFile.open(join(deps.outputDir, 'replay.jsonl'));
+  const dead = await LineFile.open(join(deps.outputDir, 'replay.deadletter.jsonl'));
+  const stats: BatchStats = { lines: 0, deadLetters: 0, skipped: 0, tombstones: 0 };
+  const messages = new Map<number, number>(ranges.map((r) => [r.partition, 0]));
+  try {
+    const committed = await call<Kafka.TopicPartitionOffset[]>(
+      (cb) => consumer.committed(ranges.map((r) => ({ topic, partition: r.partition })), 30_000, cb), 'committed offsets');
+    const resumeAt = new Map(committed.filter((c) => c.offset >= 0).map((c) => [c.partition, c.offset]));
+    const end = new Map(ranges.map((r) => [r.partition, r.end]));
+    const open = new Set<number>();
+    const assignment: Kafka.Assignment[] = [];
+    for (const r of ranges) {
+      const start = Math.max(r.start, resumeAt.get(r.partition) ?? r.start);
+      if (start < r.end) {
+        open.add(r.partition);
+        assignment.push({ topic, partition: r.partition, offset: start });
+      }
+    }
+    const total = ranges.reduce((n, r) => n + (r.end - r.start), 0);
+    let done = ranges.reduce((n, r) => n + (Math.max(r.start, resumeAt.get(r.partition) ?? r.start) - r.start), 0);
+    consumer.on('partition.eof', (p) => open.delete(p.partition));
+    consumer.assign(assignment);
+    const decoder = new Decoder(deps.registry);
+    while (open.size > 0) {
+      const batch = await call<Kafka.Message[]>((cb) => consumer.consume(config.pool.batch, cb), `reading ${topic}`);
+      const inRange = batch.filter((m) => {
+        if (m.offset >= end.get(m.partition)!) {
+          open.delete(m.partition);
+          return false;
+        }
+        if (m.offset >= end.get(m.partition)! - 1) open.delete(m.partition);
+        return open.has(m.partition) || m.offset < end.get(m.partition)!;
+      });
+      if (inRange.length === 0) continue;
+      const offsets = await writeBatch(inRange, { decoder, index, rule: config.pool.discount, lines, dead, stats, log });
+      consumer.commitSync(offsets);
+      for (const m of inRange) messages.set(m.partition, messages.get(m.partition)! + 1);
+      done += inRange.length;
+      deps.onProgress?.(done, total);
+    }
+  } finally {
+    await lines.close();
+    await dead.close();
+  }
+  return { partitions: ranges.map((r) => ({ ...r, messages: messages.get(r.partition)! })), stats };
+}
