@@ -156,16 +156,18 @@ test('garbage in the topic goes to the dead-letter file with its reason; what fo
   });
 });
 
-test('a consumer killed inside the pool: its partitions move, it rejoins, nothing lost or doubled', { timeout: 600_000 }, async (t) => {
+test('a consumer killed inside the pool: the group rebalances, it rejoins, nothing lost or doubled', { timeout: 600_000 }, async (t) => {
   const env = poolEnv({ POOL_BATCH: '200' });
   const pool = startPool(env);
   t.after(() => stopPool(pool, 'SIGKILL'));
   await waitFor('consumption under way', async () => countLines(env.OUTPUT_DIR) > 5000, 120_000);
   pool.proc.kill('SIGUSR2');
   await waitFor('the recycled consumer to restart', async () => /consumer-1 failed: consumer-1 recycled/.test(pool.output()), 30_000);
-  await waitFor('its partitions to move to others', async () =>
-    pool.output().split('\n').some((l) => /"component":"consumer-[2-5]".*assigned partitions \[\d/.test(l) && l.indexOf('recycl') < 0)
-    && (pool.output().match(/assigned partitions \[\d/g) ?? []).length > 5, 60_000);
+  // The group rebalances: the other consumers take part (they may or may not keep consumer-1's partitions,
+  // depending on whether it rejoins before the rebalance settles).
+  const afterRecycle = () => pool.output().slice(pool.output().indexOf('recycling consumer-'));
+  await waitFor('a rebalance among the other consumers', async () =>
+    /"component":"consumer-[2-5]".*(assigned|revoked) partitions/.test(afterRecycle()), 60_000);
   await waitFor('consumer-1 to rejoin', async () => (pool.output().match(/"component":"consumer-1".*joined group/g) ?? []).length >= 2, 60_000);
   await waitForLines(env.OUTPUT_DIR, expected.size);
   await sleep(2000);
