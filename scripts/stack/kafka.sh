@@ -36,7 +36,9 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
+# A new group waits this long for its members before the first assignment, so a pool's five consumers (which
+# join within milliseconds of each other) share the partitions from the start instead of the first two taking all.
+group.initial.rebalance.delay.ms=1000
 # Topics are created by the pipeline with the partition count it checks; a typo must not create one.
 auto.create.topics.enable=false
 PROPS
