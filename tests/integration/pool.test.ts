@@ -143,7 +143,7 @@ test('kill -9 of the supervisor five times: no offset duplicated or missing (lib
 test('garbage in the topic goes to the dead-letter file with its reason; what follows is processed', { timeout: 300_000 }, async (t) => {
   const garbageTopic = uniqueName('garbage');
   const admin = Kafka.AdminClient.create({ 'metadata.broker.list': config.kafka.brokers });
-  await new Promise<void>((resolve, reject) => admin.createTopic({ topic: garbageTopic, num_partitions: 1, replication_factor: 1 }, (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve, reject) => admin.createTopic({ topic: garbageTopic, num_partitions: 1, replication_factor: 1 }, 30_000, (e) => (e ? reject(e) : resolve())));
   admin.disconnect();
   const good = [...expected.values()].slice(0, 3).map((l) => l.raw!);
   const bad: Array<[string, Buffer]> = [
