@@ -21,3 +21,12 @@ export function wholeNumber(flag: string, value: string | undefined, fallback: n
   if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} ${JSON.stringify(value)} is not a whole number`);
   return Number(value);
 }
+
+/** An ISO-8601 time argument, or a usage error that names the flag. */
+export function isoTime(flag: string, value: string): Date {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(ms)) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not an ISO time such as 2026-01-31T12:00:00Z`);
+  }
+  return new Date(ms);
+}

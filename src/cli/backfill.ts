@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { createLogger, flushLogger } from '../log.js';
 import { mysqlOptions } from '../mysql.js';
 import { runBackfill } from '../source/backfill.js';
-import { parseCommandLine, wholeNumber } from './args.js';
+import { isoTime, parseCommandLine, wholeNumber } from './args.js';
 import { createProgress } from './progress.js';
 import { runCommand } from './run.js';
 
@@ -17,12 +17,7 @@ const USAGE = 'npm run backfill -- [--since <ISO time> | --full] [--chunk N]';
 
 export function parseSince(value: string | undefined, full: boolean | undefined): Date | null {
   if (value !== undefined && full) throw new UsageError(`--since and --full exclude each other. Usage: ${USAGE}`);
-  if (value === undefined) return null;
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(ms)) {
-    throw new UsageError(`--since ${JSON.stringify(value)} is not an ISO time such as 2026-01-31T00:00:00Z`);
-  }
-  return new Date(ms);
+  return value === undefined ? null : isoTime('--since', value);
 }
 
 await runCommand('backfill', async () => {

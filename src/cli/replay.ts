@@ -12,9 +12,9 @@ import { Registry } from '../codec/registry.js';
 import { loadConfig, type Config } from '../config.js';
 import { PipelineError, UsageError } from '../errors.js';
 import { createLogger, flushLogger } from '../log.js';
-import { parseFrom, parseTime, planRanges, runReplay, type PartitionRange } from '../pool/replay.js';
+import { parseFrom, planRanges, runReplay, type PartitionRange } from '../pool/replay.js';
 import { kafkaError } from '../sink/errors.js';
-import { parseCommandLine } from './args.js';
+import { isoTime, parseCommandLine } from './args.js';
 import { createProgress } from './progress.js';
 import { runCommand } from './run.js';
 
@@ -51,7 +51,7 @@ await runCommand('replay', async () => {
     'dry-run': { type: 'boolean' }, 'reset-live': { type: 'boolean' },
   }, USAGE);
   const from = parseFrom(args.from);
-  const to = args.to === undefined ? undefined : parseTime('--to', args.to);
+  const to = args.to === undefined ? undefined : isoTime('--to', args.to);
   if (args['reset-live'] && !args.group) throw new UsageError('--reset-live needs --group <the live group>');
   if (args['reset-live'] && (args.output || to)) throw new UsageError('--reset-live moves the live group\'s start; --output and --to do not apply');
   const config = loadConfig();

@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
+import { isoTime } from '../cli/args.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { kafkaError } from '../sink/errors.js';
@@ -27,14 +28,6 @@ export interface PartitionRange {
   note?: string;
 }
 
-export function parseTime(flag: string, value: string): Date {
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(ms)) {
-    throw new UsageError(`${flag} ${JSON.stringify(value)} is not an ISO time such as 2026-01-31T12:00:00Z`);
-  }
-  return new Date(ms);
-}
-
 export function parseFrom(value: string | undefined): FromSpec {
   if (value === undefined) throw new UsageError('--from is required: earliest, an ISO time, or partition:offset[,partition:offset…]');
   if (value === 'earliest') return { kind: 'earliest' };
@@ -47,7 +40,7 @@ export function parseFrom(value: string | undefined): FromSpec {
     }
     return { kind: 'offsets', offsets };
   }
-  return { kind: 'time', at: parseTime('--from', value) };
+  return { kind: 'time', at: isoTime('--from', value) };
 }
 
 function call<T>(fn: (cb: (err: Kafka.LibrdKafkaError, value: T) => void) => void, what: string): Promise<T> {

@@ -185,13 +185,8 @@ export class SourceDaemon {
           midBinlogTx = true;
           const now = Date.now();
           for (const change of item.changes) {
-            const record = encoder.encode(change, now);
-            await producer.send(config.kafka.topic, record.partition, record.value, record.key);
+            await this.sendChange(producer, encoder, change, now);
             pending++;
-            if (change.op === 'd' && config.source.tombstones) {
-              const t = encoder.tombstone(change);
-              await producer.send(config.kafka.topic, t.partition, t.value, t.key);
-            }
           }
           break;
         }
@@ -291,12 +286,7 @@ export class SourceDaemon {
             op: 'd', id, row: last,
             source: { serverId: server.serverId, db: config.mysql.database, table: config.mysql.table, file: base.file, pos: base.pos, row: vanished, gtid: null, tsMs: Date.now(), snapshot: true },
           };
-          const record = encoder.encode(event, Date.now());
-          await producer.send(config.kafka.topic, record.partition, record.value, record.key);
-          if (config.source.tombstones) {
-            const t = encoder.tombstone(event);
-            await producer.send(config.kafka.topic, t.partition, t.value, t.key);
-          }
+          await this.sendChange(producer, encoder, event, Date.now());
           vanished++;
         }
         this.log.warn(`reconciled deletes after the purged binlog: ${vanished} keys alive on the topic are gone from the table`);
@@ -307,6 +297,17 @@ export class SourceDaemon {
       return done;
     } finally {
       await conn.end().catch(() => undefined);
+    }
+  }
+
+  /** A change on the topic; a delete is followed by its tombstone when EMIT_TOMBSTONES is on. */
+  private async sendChange(producer: TxProducer, encoder: ChangeEncoder, change: ChangeEvent, readAtMs: number): Promise<void> {
+    const { config } = this.deps;
+    const record = encoder.encode(change, readAtMs);
+    await producer.send(config.kafka.topic, record.partition, record.value, record.key);
+    if (change.op === 'd' && config.source.tombstones) {
+      const t = encoder.tombstone(change);
+      await producer.send(config.kafka.topic, t.partition, t.value, t.key);
     }
   }
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createProgress, formatDuration } from '../../../src/cli/progress.js';
 import { UsageError } from '../../../src/errors.js';
-import { parseFrom, parseTime } from '../../../src/pool/replay.js';
+import { isoTime } from '../../../src/cli/args.js';
+import { parseFrom } from '../../../src/pool/replay.js';
 
 test('--from takes earliest, an ISO time, or partition:offset pairs', () => {
   assert.deepEqual(parseFrom('earliest'), { kind: 'earliest' });
@@ -19,7 +20,7 @@ test('bad --from and --to values are usage errors that say what was expected', (
   ] as const) {
     assert.throws(() => parseFrom(value), (e: unknown) => e instanceof UsageError && message.test(e.message));
   }
-  assert.throws(() => parseTime('--to', '2026-13-45'), UsageError);
+  assert.throws(() => isoTime('--to', '2026-13-45'), UsageError);
 });
 
 test('progress: a redrawn bar on a terminal, plain lines otherwise, durations readable', () => {
