@@ -7,7 +7,8 @@ bash scripts/install.sh
 bash scripts/stack/up.sh
 logs=.stack/demo
 mkdir -p "$logs" output
-lines() { cat output/consumer-*[0-9].jsonl 2>/dev/null | wc -l; }
+# Changes only: on a first run over a filled table the snapshot's "r" lines arrive too, and are not what we wait for.
+lines() { cat output/consumer-*[0-9].jsonl 2>/dev/null | grep -vc '"op":"r"' || true; }
 
 echo
 echo "== starting the source daemon and the consumer pool (logs in $logs/)"
