@@ -1,8 +1,13 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { ConfigError } from './errors.js';
+import { readConfigFile, type Settings } from './config/file.js';
+import { MANAGED_RDKAFKA, type KafkaConnection, type KafkaSecurity, type SaslMechanism, type SecurityProtocol } from './config/kafka.js';
 
 /**
- * One typed configuration, read from environment variables. Names match `npm run --silent stack:env`;
- * every default is the local stack's, so nothing needs setting against it.
+ * One typed configuration, read from environment variables and an optional KEY=VALUE file (`--config` or
+ * CDC_CONFIG; the environment wins). Names match `npm run --silent stack:env`; every default is the local
+ * stack's, so nothing needs setting against it. Everything is checked here, at start, so a bad value stops the
+ * process with one line naming the key instead of failing later in a client library.
  */
 export interface MysqlConfig {
   host: string;
@@ -17,10 +22,22 @@ export interface Config {
   mysql: MysqlConfig;
   /** The shop's own account with write rights: used by the data generator and tests, never by the pipeline. */
   mysqlAdmin: { user: string; password: string };
-  kafka: { brokers: string; topic: string; partitions: number };
-  registry: { url: string };
+  kafka: KafkaConnection & { topic: string; partitions: number };
+  registry: { url: string; auth?: { username: string; password: string } };
   source: SourceConfig;
   pool: PoolConfig;
+  ops: OpsConfig;
+}
+
+export interface OpsConfig {
+  /** Address the /metrics, /healthz and /readyz endpoints listen on. */
+  metricsHost: string;
+  /** Port of the source daemon's endpoints; null = off, 0 = any free port (logged). */
+  sourceMetricsPort: number | null;
+  /** Port of the consumer supervisor's endpoints; null = off, 0 = any free port (logged). */
+  poolMetricsPort: number | null;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  logFormat: 'auto' | 'json' | 'pretty';
 }
 
 export interface PoolConfig {
@@ -70,7 +87,17 @@ export const DEFAULTS = {
   KAFKA_BROKERS: '127.0.0.1:9092',
   KAFKA_TOPIC: 'product_updates',
   KAFKA_PARTITIONS: '10',
+  KAFKA_SECURITY_PROTOCOL: 'plaintext',
+  KAFKA_SASL_MECHANISM: 'PLAIN',
+  KAFKA_SASL_USERNAME: '',
+  KAFKA_SASL_PASSWORD: '',
+  KAFKA_SSL_CA_LOCATION: '',
+  KAFKA_SSL_CERTIFICATE_LOCATION: '',
+  KAFKA_SSL_KEY_LOCATION: '',
+  KAFKA_SSL_KEY_PASSWORD: '',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
+  SCHEMA_REGISTRY_USERNAME: '',
+  SCHEMA_REGISTRY_PASSWORD: '',
   SOURCE_ID: 'product-source',
   SOURCE_SERVER_ID: '5401',
   CHECKPOINT_TOPIC: 'cdc_source_checkpoints',
@@ -87,13 +114,52 @@ export const DEFAULTS = {
   DISCOUNT_CATEGORY: 'ELECTRONICS',
   DISCOUNT_PERCENT: '10',
   POOL_BATCH: '1000',
+  METRICS_HOST: '127.0.0.1',
+  SOURCE_METRICS_PORT: '9471',
+  POOL_METRICS_PORT: '9472',
+  LOG_LEVEL: 'info',
+  LOG_FORMAT: 'auto',
 } as const;
 
 type Key = keyof typeof DEFAULTS;
+export const SETTING_NAMES = Object.keys(DEFAULTS) as readonly Key[];
+const RDKAFKA_PREFIX = 'RDKAFKA_';
+
+/** Settings whose values never leave the process: redacted in --print-config, scrubbed from every log line. */
+export function isSecretSetting(name: string): boolean {
+  return /PASSWORD|SECRET|TOKEN/i.test(name);
+}
+
+export interface ResolvedSettings {
+  values: Settings;
+  origin: Record<string, 'env' | 'file' | 'default'>;
+  file?: string;
+}
+
+/** The environment over the config file over the defaults, remembering where each value came from. */
+export function resolveSettings(env: Env = process.env, file: string | undefined = env.CDC_CONFIG || undefined): ResolvedSettings {
+  const passThrough = (key: string) => key.startsWith(RDKAFKA_PREFIX) && key.length > RDKAFKA_PREFIX.length;
+  const fromFile = file ? readConfigFile(file, { names: SETTING_NAMES, passThrough }) : {};
+  const values: Settings = {};
+  const origin: ResolvedSettings['origin'] = {};
+  for (const key of SETTING_NAMES) {
+    values[key] = DEFAULTS[key];
+    origin[key] = 'default';
+  }
+  for (const [key, value] of Object.entries(fromFile)) {
+    values[key] = value;
+    origin[key] = 'file';
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || !((SETTING_NAMES as readonly string[]).includes(key) || passThrough(key))) continue;
+    values[key] = value;
+    origin[key] = 'env';
+  }
+  return { values, origin, ...(file ? { file } : {}) };
+}
 
 function raw(env: Env, key: Key): string {
-  const value = env[key];
-  return value === undefined || value === '' ? DEFAULTS[key] : value;
+  return env[key] ?? DEFAULTS[key];
 }
 
 function optional(env: Env, key: Key, pattern: RegExp, form: string): string {
@@ -113,7 +179,36 @@ function percent(env: Env, key: Key): number {
 
 function text(env: Env, key: Key): string {
   const value = raw(env, key).trim();
-  if (value === '') throw new ConfigError(`${key} is empty; set it or unset it to use ${DEFAULTS[key]}`);
+  if (value === '') throw new ConfigError(`${key} is set but empty; give a value or unset it to use the default ${DEFAULTS[key]}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, key: Key, allowed: readonly T[], fold: (v: string) => string = (v) => v): T {
+  const value = fold(raw(env, key).trim());
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${key}=${JSON.stringify(raw(env, key))}: expected one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** A port, `off` (no endpoint) or 0 (any free port). */
+function port(env: Env, key: Key): number | null {
+  const value = raw(env, key).trim().toLowerCase();
+  if (value === 'off' || value === 'false' || value === 'none') return null;
+  return int(env, key, 0, 65535);
+}
+
+/** A file the process must be able to read now, not at the first TLS handshake. */
+function readableFile(env: Env, key: Key): string | undefined {
+  const value = raw(env, key).trim();
+  if (value === '') return undefined;
+  try {
+    accessSync(value, constants.R_OK);
+    if (!statSync(value).isFile()) throw Object.assign(new Error(), { code: 'not a file' });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`${key}=${JSON.stringify(value)} cannot be read (${why}); give the path of a PEM file this user can read`);
+  }
   return value;
 }
 
@@ -180,7 +275,74 @@ function httpUrl(env: Env, key: Key): string {
   return value.replace(/\/+$/, '');
 }
 
-export function loadConfig(env: Env = process.env): Config {
+function kafkaSecurity(env: Env): KafkaSecurity {
+  const protocol = oneOf<SecurityProtocol>(env, 'KAFKA_SECURITY_PROTOCOL', ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'], (v) => v.toLowerCase());
+  const usesSasl = protocol.startsWith('sasl_');
+  const usesTls = protocol === 'ssl' || protocol === 'sasl_ssl';
+  const username = raw(env, 'KAFKA_SASL_USERNAME').trim();
+  const password = raw(env, 'KAFKA_SASL_PASSWORD');
+  if (usesSasl && (username === '' || password === '')) {
+    throw new ConfigError(`${username === '' ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD'} is required with KAFKA_SECURITY_PROTOCOL=${protocol.toUpperCase()}`);
+  }
+  if (!usesSasl && (username !== '' || password !== '')) {
+    throw new ConfigError(`${username !== '' ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD'} is set but KAFKA_SECURITY_PROTOCOL=${protocol.toUpperCase()} does not use it; set KAFKA_SECURITY_PROTOCOL=SASL_SSL (or SASL_PLAINTEXT)`);
+  }
+  const mechanism = oneOf<SaslMechanism>(env, 'KAFKA_SASL_MECHANISM', ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], (v) => v.toUpperCase());
+  const ssl = {
+    caLocation: readableFile(env, 'KAFKA_SSL_CA_LOCATION'),
+    certificateLocation: readableFile(env, 'KAFKA_SSL_CERTIFICATE_LOCATION'),
+    keyLocation: readableFile(env, 'KAFKA_SSL_KEY_LOCATION'),
+    keyPassword: raw(env, 'KAFKA_SSL_KEY_PASSWORD') || undefined,
+  };
+  const tlsKey = (Object.keys(ssl) as Array<keyof typeof ssl>).find((k) => ssl[k] !== undefined);
+  if (tlsKey && !usesTls) {
+    throw new ConfigError(`Kafka TLS files are set but KAFKA_SECURITY_PROTOCOL=${protocol.toUpperCase()} does not use TLS; set it to SSL or SASL_SSL`);
+  }
+  if (Boolean(ssl.certificateLocation) !== Boolean(ssl.keyLocation)) {
+    throw new ConfigError(`${ssl.certificateLocation ? 'KAFKA_SSL_KEY_LOCATION' : 'KAFKA_SSL_CERTIFICATE_LOCATION'} is missing: a client certificate needs both the certificate and its key`);
+  }
+  return {
+    protocol,
+    ...(usesSasl ? { sasl: { mechanism, username, password } } : {}),
+    ...(tlsKey ? { ssl } : {}),
+  };
+}
+
+function rdkafkaPassThrough(env: Env): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(RDKAFKA_PREFIX) || value === undefined) continue;
+    const name = key.slice(RDKAFKA_PREFIX.length).toLowerCase().replace(/_/g, '.');
+    if (MANAGED_RDKAFKA.has(name)) {
+      const instead = MANAGED_RDKAFKA.get(name);
+      throw new ConfigError(`${key}: librdkafka's ${name} is set by the pipeline${instead ? `; use ${instead}` : ' (exactly-once depends on it)'}`);
+    }
+    if (!/^[a-z0-9.]+$/.test(name)) throw new ConfigError(`${key}: expected RDKAFKA_ followed by a librdkafka setting name in capitals, e.g. RDKAFKA_SOCKET_KEEPALIVE_ENABLE`);
+    options[name] = value;
+  }
+  return options;
+}
+
+function registryAuth(env: Env): Config['registry']['auth'] {
+  const username = raw(env, 'SCHEMA_REGISTRY_USERNAME').trim();
+  const password = raw(env, 'SCHEMA_REGISTRY_PASSWORD');
+  if (username === '' && password === '') return undefined;
+  if (username === '' || password === '') {
+    throw new ConfigError(`${username === '' ? 'SCHEMA_REGISTRY_USERNAME' : 'SCHEMA_REGISTRY_PASSWORD'} is missing: registry basic auth needs both`);
+  }
+  return { username, password };
+}
+
+/**
+ * The checked configuration. `env` is usually process.env; a config file comes from `options.file` or
+ * env.CDC_CONFIG, and the environment overrides it.
+ */
+export function loadConfig(environment: Env = process.env, options: { file?: string } = {}): Config {
+  return parseSettings(resolveSettings(environment, options.file ?? (environment.CDC_CONFIG || undefined)).values);
+}
+
+export function parseSettings(env: Settings): Config {
+  const auth = registryAuth(env);
   return {
     mysql: {
       host: text(env, 'MYSQL_HOST'),
@@ -193,10 +355,12 @@ export function loadConfig(env: Env = process.env): Config {
     mysqlAdmin: { user: text(env, 'MYSQL_ADMIN_USER'), password: raw(env, 'MYSQL_ADMIN_PASSWORD') },
     kafka: {
       brokers: brokers(env, 'KAFKA_BROKERS'),
+      security: kafkaSecurity(env),
+      passThrough: rdkafkaPassThrough(env),
       topic: topicName(env, 'KAFKA_TOPIC'),
       partitions: int(env, 'KAFKA_PARTITIONS', 1, 10000),
     },
-    registry: { url: httpUrl(env, 'SCHEMA_REGISTRY_URL') },
+    registry: { url: httpUrl(env, 'SCHEMA_REGISTRY_URL'), ...(auth ? { auth } : {}) },
     source: {
       id: topicName(env, 'SOURCE_ID'),
       serverId: int(env, 'SOURCE_SERVER_ID', 1, 4294967295),
@@ -216,5 +380,17 @@ export function loadConfig(env: Env = process.env): Config {
       discount: { category: raw(env, 'DISCOUNT_CATEGORY').trim().toUpperCase(), percent: percent(env, 'DISCOUNT_PERCENT') },
       batch: int(env, 'POOL_BATCH', 1, 100_000),
     },
+    ops: {
+      metricsHost: text(env, 'METRICS_HOST'),
+      sourceMetricsPort: port(env, 'SOURCE_METRICS_PORT'),
+      poolMetricsPort: port(env, 'POOL_METRICS_PORT'),
+      logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'info', 'debug'], (v) => v.toLowerCase()),
+      logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'], (v) => v.toLowerCase()),
+    },
   };
+}
+
+/** Every secret value in the configuration, for scrubbing log lines. */
+export function secretValues(values: Settings): string[] {
+  return Object.entries(values).filter(([k, v]) => isSecretSetting(k) && v.length >= 4).map(([, v]) => v);
 }

@@ -2,15 +2,28 @@ import winston from 'winston';
 
 export type Logger = winston.Logger;
 
+export interface LoggerOptions {
+  level?: string;
+  /** json: one JSON object per line (for log shippers); pretty: readable lines; auto: pretty on a terminal. */
+  format?: 'auto' | 'json' | 'pretty';
+  /** Values that must never reach a log line (passwords, SASL secrets), whatever a library puts in a message. */
+  secrets?: readonly string[];
+  /** Where lines go; stdout by default. */
+  stream?: NodeJS.WritableStream;
+}
+
 /**
- * JSON lines by default (for log shippers); readable lines when stdout is a terminal.
  * Components take a child logger (`logger.child({ component: 'source' })`) instead of importing one.
+ * Secrets are scrubbed from every field of every line as the last safety net: the code never logs them on
+ * purpose, but a client library's error text could quote its configuration.
  */
-export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
-  const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const pretty = options.format === 'pretty' || ((options.format ?? 'auto') === 'auto' && Boolean(process.stdout.isTTY));
+  const scrub = redact(options.secrets ?? [])();
   const format = pretty
     ? winston.format.combine(
         winston.format.errors({ stack: true }),
+        scrub,
         winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
         winston.format.printf(({ timestamp, level, message, component, stack, ...rest }) => {
           const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
@@ -18,11 +31,31 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
           return `${String(timestamp)} ${level}${where} ${String(message)}${extra}${stack ? `\n${String(stack)}` : ''}`;
         }),
       )
-    : winston.format.combine(winston.format.errors({ stack: true }), winston.format.timestamp(), winston.format.json());
+    : winston.format.combine(winston.format.errors({ stack: true }), scrub, winston.format.timestamp(), winston.format.json());
   return winston.createLogger({
-    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    level: options.level ?? 'info',
     format,
-    transports: [new winston.transports.Console()],
+    transports: [options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console()],
+  });
+}
+
+const MASK = '***';
+
+function redact(secrets: readonly string[]) {
+  const needles = [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') return needles.reduce((s, n) => s.split(n).join(MASK), value);
+    if (value instanceof Error) return clean(value.stack ?? value.message);
+    if (Array.isArray(value)) return value.map(clean);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
+    }
+    return value;
+  };
+  return winston.format((info) => {
+    if (needles.length === 0) return info;
+    for (const key of Object.keys(info)) (info as Record<string, unknown>)[key] = clean(info[key]);
+    return info;
   });
 }
 

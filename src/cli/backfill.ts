@@ -4,16 +4,16 @@
  * same arguments resumes there.
  */
 import { Registry } from '../codec/registry.js';
-import { loadConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { createLogger, flushLogger } from '../log.js';
+import { flushLogger } from '../log.js';
 import { mysqlOptions } from '../mysql.js';
 import { runBackfill } from '../source/backfill.js';
 import { isoTime, parseCommandLine, wholeNumber } from './args.js';
 import { createProgress } from './progress.js';
 import { runCommand } from './run.js';
+import { CONFIG_OPTIONS, configure } from './setup.js';
 
-const USAGE = 'npm run backfill -- [--since <ISO time> | --full] [--chunk N]';
+const USAGE = 'npm run backfill -- [--since <ISO time> | --full] [--chunk N] [--config <file>] [--print-config]';
 
 export function parseSince(value: string | undefined, full: boolean | undefined): Date | null {
   if (value !== undefined && full) throw new UsageError(`--since and --full exclude each other. Usage: ${USAGE}`);
@@ -22,20 +22,19 @@ export function parseSince(value: string | undefined, full: boolean | undefined)
 
 await runCommand('backfill', async () => {
   const args = parseCommandLine(process.argv.slice(2), {
-    since: { type: 'string' }, full: { type: 'boolean' }, chunk: { type: 'string' },
+    since: { type: 'string' }, full: { type: 'boolean' }, chunk: { type: 'string' }, ...CONFIG_OPTIONS,
   }, USAGE);
   const since = parseSince(args.since, args.full);
   const chunk = wholeNumber('chunk', args.chunk, 5000);
   if (chunk < 1 || chunk > 1_000_000) throw new UsageError('--chunk must be between 1 and 1000000');
-  const config = loadConfig();
-  const logger = createLogger();
+  const { config, logger } = configure(args);
   let stop = false;
   process.once('SIGINT', () => { stop = true; logger.info('SIGINT: stopping after the chunk in hand; rerun to resume'); });
   process.once('SIGTERM', () => { stop = true; });
   let progress: ReturnType<typeof createProgress> | undefined;
   try {
     const result = await runBackfill({
-      config, mysql: mysqlOptions(config, 'pipeline'), registry: new Registry(config.registry.url), logger, since, chunk,
+      config, mysql: mysqlOptions(config, 'pipeline'), registry: new Registry(config.registry), logger, since, chunk,
       onProgress: (done, total) => {
         progress ??= createProgress({ label: 'backfill', total });
         progress.update(done);

@@ -9,16 +9,18 @@ import Kafka from 'node-rdkafka';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from '../codec/registry.js';
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { kafkajsOptions, rdkafkaOptions } from '../config/kafka.js';
 import { PipelineError, UsageError } from '../errors.js';
-import { createLogger, flushLogger } from '../log.js';
+import { flushLogger } from '../log.js';
 import { parseFrom, planRanges, runReplay, type PartitionRange } from '../pool/replay.js';
 import { kafkaError } from '../sink/errors.js';
 import { isoTime, parseCommandLine } from './args.js';
 import { createProgress } from './progress.js';
 import { runCommand } from './run.js';
+import { CONFIG_OPTIONS, configure } from './setup.js';
 
-const USAGE = 'npm run replay -- --from earliest|<ISO time>|<partition>:<offset>[,…] [--to <ISO time>] [--output <dir>] [--group <id>] [--dry-run] [--reset-live]';
+const USAGE = 'npm run replay -- --from earliest|<ISO time>|<partition>:<offset>[,…] [--to <ISO time>] [--output <dir>] [--group <id>] [--dry-run] [--reset-live] [--config <file>] [--print-config]';
 
 /** The live group still has consumers: moving its offsets would seek under a running pool. Exit code 3. */
 export class GroupActiveError extends PipelineError {
@@ -35,7 +37,7 @@ function table(ranges: PartitionRange[], extra?: (r: PartitionRange) => string):
 
 async function groupMembers(config: Config, group: string): Promise<string[]> {
   const { Kafka: KafkaJs, logLevel } = await import('kafkajs');
-  const admin = new KafkaJs({ brokers: config.kafka.brokers.split(','), clientId: 'replay', logLevel: logLevel.NOTHING }).admin();
+  const admin = new KafkaJs({ ...kafkajsOptions(config.kafka), clientId: 'replay', logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const { groups } = await admin.describeGroups([group]);
@@ -48,21 +50,20 @@ async function groupMembers(config: Config, group: string): Promise<string[]> {
 await runCommand('replay', async () => {
   const args = parseCommandLine(process.argv.slice(2), {
     from: { type: 'string' }, to: { type: 'string' }, output: { type: 'string' }, group: { type: 'string' },
-    'dry-run': { type: 'boolean' }, 'reset-live': { type: 'boolean' },
+    'dry-run': { type: 'boolean' }, 'reset-live': { type: 'boolean' }, ...CONFIG_OPTIONS,
   }, USAGE);
   const from = parseFrom(args.from);
   const to = args.to === undefined ? undefined : isoTime('--to', args.to);
   if (args['reset-live'] && !args.group) throw new UsageError('--reset-live needs --group <the live group>');
   if (args['reset-live'] && (args.output || to)) throw new UsageError('--reset-live moves the live group\'s start; --output and --to do not apply');
-  const config = loadConfig();
+  const { config, logger } = configure(args);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const group = args.group ?? `replay-${stamp}`;
   const consumer = new Kafka.KafkaConsumer({
-    'metadata.broker.list': config.kafka.brokers, 'group.id': group, 'enable.auto.commit': false,
+    ...rdkafkaOptions(config.kafka), 'group.id': group, 'enable.auto.commit': false,
     'enable.partition.eof': true, 'isolation.level': 'read_committed', 'client.id': 'replay',
   } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError('connecting to Kafka', e)) : resolve())));
-  const logger = createLogger();
   try {
     const ranges = await planRanges(consumer, config.kafka.topic, from, to);
     if (args['reset-live']) {
@@ -91,7 +92,7 @@ await runCommand('replay', async () => {
     const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
     const progress = createProgress({ label: 'replay', total });
     const summary = await runReplay({
-      config, registry: new Registry(config.registry.url), logger, consumer, ranges, outputDir,
+      config, registry: new Registry(config.registry), logger, consumer, ranges, outputDir,
       onProgress: (done) => progress.update(done),
     });
     progress.finish(summary.partitions.reduce((n, p) => n + p.messages, 0));

@@ -11,8 +11,14 @@ export class Registry {
   private readonly ids = new Map<string, number>();
   private readonly types = new Map<number, Promise<avro.Type>>();
 
-  constructor(private readonly url: string) {
-    this.client = new SchemaRegistry({ host: url }, { forSchemaOptions: {} });
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(target: string | { url: string; auth?: { username: string; password: string } | undefined }) {
+    const { url, auth } = typeof target === 'string' ? { url: target, auth: undefined } : target;
+    this.url = url;
+    this.headers = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } : {};
+    this.client = new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }, { forSchemaOptions: {} });
   }
 
   /** Registers under `subject` with BACKWARD compatibility set explicitly; returns the schema id. */
@@ -45,7 +51,7 @@ export class Registry {
   private async fetch(id: number): Promise<avro.Type> {
     let res: Response;
     try {
-      res = await fetch(`${this.url}/schemas/ids/${id}`);
+      res = await fetch(`${this.url}/schemas/ids/${id}`, { headers: this.headers });
     } catch (err) {
       throw this.explain(`fetching schema ${id}`, err);
     }

@@ -6,9 +6,13 @@
 import Kafka from 'node-rdkafka';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
+import { rdkafkaOptions } from '../config/kafka.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { PoolMetrics } from '../ops/pool-metrics.js';
 import { kafkaError } from '../sink/errors.js';
+import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
+import { logClientErrors } from '../sink/tx-producer.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import type { Decoder } from './decoder.js';
 import { LineFile } from './line-file.js';
@@ -20,6 +24,7 @@ export interface ConsumerDeps {
   decoder: Decoder;
   index: OutputIndex;
   logger: Logger;
+  metrics: PoolMetrics;
 }
 
 export type ConsumerStats = BatchStats;
@@ -37,12 +42,20 @@ export class PoolConsumer {
   private aborted: Error | undefined;
   private assigned = new Set<number>();
   private waitingForTopic = false;
+  private counted: ConsumerStats = { lines: 0, deadLetters: 0, skipped: 0, tombstones: 0 };
+  /** Subscribed and consuming; false while connecting and after it stopped. */
+  connected = false;
+  /** When the consume loop last came round: a loop stuck on Kafka or the disk stops advancing it. */
+  lastLoopMs = Date.now();
+  clientStats: ClientStats | undefined;
+  private readonly committedNext = new Map<number, number>();
+  private markersCheckedMs = 0;
 
   constructor(private readonly deps: ConsumerDeps) {
     const { config, slot } = deps;
     this.log = deps.logger.child({ component: `consumer-${slot}` });
     this.consumer = new Kafka.KafkaConsumer({
-      'metadata.broker.list': config.kafka.brokers,
+      ...rdkafkaOptions(config.kafka),
       'group.id': config.pool.group,
       'client.id': `${config.pool.instance || 'pool'}-consumer-${slot}`,
       'enable.auto.commit': false,
@@ -55,13 +68,31 @@ export class PoolConsumer {
       'heartbeat.interval.ms': 2000,
       // Notice a topic created after the pool started (the source creates it) within seconds, not minutes.
       'topic.metadata.refresh.interval.ms': 5000,
+      'statistics.interval.ms': STATS_INTERVAL_MS,
       rebalance_cb: true,
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
+    const { metrics } = deps;
+    const consumerLabel = { consumer: String(slot) };
+    logClientErrors(this.consumer, this.log);
+    this.consumer.on('event.stats', (event: { message: string }) => {
+      try {
+        this.clientStats = parseStats(event.message, config.kafka.topic);
+      } catch {
+        return; // a malformed statistics blob only costs one sample
+      }
+      for (const [partition, lag] of this.clientStats.lag) {
+        if (this.assigned.has(partition) && lag >= 0) metrics.lag.set({ partition: String(partition) }, lag);
+      }
+    });
     this.consumer.on('rebalance', (err, assignment) => {
       const parts = assignment.map((a) => a.partition);
       if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) parts.forEach((p) => this.assigned.add(p));
       else parts.forEach((p) => this.assigned.delete(p));
       const verb = err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? 'assigned' : 'revoked';
+      metrics.rebalances.inc({ ...consumerLabel, kind: verb });
+      metrics.assigned.set(consumerLabel, this.assigned.size);
+      // The new owner reports a revoked partition's lag from now on.
+      if (verb === 'revoked') for (const p of parts) metrics.lag.remove({ partition: String(p) });
       this.log.info(`${verb} partitions [${parts.join(', ')}]; now holds [${[...this.assigned].sort((a, b) => a - b).join(', ')}]`);
     });
   }
@@ -90,7 +121,9 @@ export class PoolConsumer {
       this.consumer.setDefaultConsumeTimeout(200);
       this.consumer.subscribe([config.kafka.topic]);
       this.log.info(`joined group ${config.pool.group} on ${config.kafka.topic}`);
+      this.connected = true;
       while (!this.stopping) {
+        this.lastLoopMs = Date.now();
         if (this.aborted) throw this.aborted;
         const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
           this.consumer.consume(config.pool.batch, (err, messages) => {
@@ -105,10 +138,13 @@ export class PoolConsumer {
           }));
         if (this.aborted) throw this.aborted;
         if (batch.length > 0) await this.process(batch, lines, dead);
+        else this.commitPastMarkers();
       }
     } catch (err) {
       failure = err;
     } finally {
+      this.connected = false;
+      this.deps.metrics.assigned.set({ consumer: String(slot) }, 0);
       await lines.close().catch(() => undefined);
       await dead.close().catch(() => undefined);
       await new Promise<void>((resolve) => {
@@ -122,12 +158,47 @@ export class PoolConsumer {
   private async process(batch: Kafka.Message[], lines: LineFile, dead: LineFile): Promise<void> {
     const { config, index, decoder } = this.deps;
     const offsets = await writeBatch(batch, { decoder, index, rule: config.pool.discount, lines, dead, stats: this.stats, log: this.log });
+    this.countWritten();
     if (this.aborted) throw this.aborted;
     try {
       this.consumer.commitSync(offsets);
+      for (const o of offsets) this.committedNext.set(o.partition, o.offset);
     } catch (err) {
       // A partition revoked meanwhile cannot be committed here; its lines are in the index, so its next owner skips them.
       this.log.warn(`offset commit failed (${(err as Error).message}); the written offsets are skipped on redelivery`);
     }
+  }
+
+  /**
+   * Each source transaction ends with a commit marker in every partition it wrote; the consumer's position moves
+   * past it, but a commit of the last message's offset + 1 does not, so a caught-up group would show a lag of 1
+   * per partition forever. When idle, commit the position instead: only markers (and aborted records) lie between.
+   */
+  private commitPastMarkers(): void {
+    if (this.assigned.size === 0 || Date.now() - this.markersCheckedMs < 2000) return;
+    this.markersCheckedMs = Date.now();
+    const { topic } = this.deps.config.kafka;
+    try {
+      const positions = this.consumer.position([...this.assigned].map((partition) => ({ topic, partition })));
+      const ahead = positions
+        .filter((p) => typeof p.offset === 'number' && p.offset >= 0 && p.offset > (this.committedNext.get(p.partition) ?? -1))
+        .map((p) => ({ topic, partition: p.partition, offset: p.offset! }));
+      if (ahead.length === 0) return;
+      this.consumer.commitSync(ahead);
+      for (const p of ahead) this.committedNext.set(p.partition, p.offset);
+    } catch (err) {
+      this.log.debug(`committing past transaction markers failed (${(err as Error).message}); retried when idle`);
+    }
+  }
+
+  private countWritten(): void {
+    const { metrics, slot } = this.deps;
+    const label = { consumer: String(slot) };
+    metrics.linesWritten.inc(label, this.stats.lines - this.counted.lines);
+    metrics.deadLetters.inc(label, this.stats.deadLetters - this.counted.deadLetters);
+    metrics.skipped.inc(label, this.stats.skipped - this.counted.skipped);
+    metrics.tombstones.inc(label, this.stats.tombstones - this.counted.tombstones);
+    metrics.lastWrite.set(Date.now() / 1000);
+    this.counted = { ...this.stats };
   }
 }

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { createPoolMetrics, type PoolMetrics } from '../ops/pool-metrics.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
 import { OutputIndex } from './output-index.js';
@@ -16,7 +17,11 @@ export interface SupervisorDeps {
   config: Config;
   registry: Registry;
   logger: Logger;
+  metrics?: PoolMetrics;
 }
+
+/** A consume loop that has not come round for this long is stuck (on Kafka, or on the disk). */
+const STUCK_MS = 60_000;
 
 export class Supervisor {
   private stopping = false;
@@ -24,9 +29,29 @@ export class Supervisor {
   private readonly log: Logger;
   private recycleNext = 1;
   private wakers = new Set<() => void>();
+  private started = false;
+  readonly metrics: PoolMetrics;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.log = deps.logger.child({ component: 'pool' });
+    this.metrics = deps.metrics ?? createPoolMetrics();
+  }
+
+  /** Why the pool is not ready (empty when it is): for /readyz. */
+  notReady(): string[] {
+    if (!this.started) return ['starting: indexing the output directory'];
+    if (this.stopping) return ['stopping'];
+    const reasons: string[] = [];
+    const consumers = [...this.running.values()];
+    const connected = consumers.filter((c) => c.connected);
+    this.metrics.running.set(connected.length);
+    const size = this.deps.config.pool.size;
+    if (connected.length < size) reasons.push(`${size - connected.length} of ${size} consumers not connected (starting or restarting)`);
+    const sampled = connected.filter((c) => c.clientStats);
+    if (sampled.length > 0 && !sampled.some((c) => c.clientStats!.brokersUp)) reasons.push('no consumer has a connection to any Kafka broker');
+    const stuck = connected.filter((c) => Date.now() - c.lastLoopMs > STUCK_MS).length;
+    if (stuck > 0) reasons.push(`${stuck} consumer loop(s) have not come round for over ${STUCK_MS / 1000} s`);
+    return reasons;
   }
 
   requestStop(): void {
@@ -53,6 +78,7 @@ export class Supervisor {
       repairedBytes: report.repairedBytes,
     });
     if (report.repairedBytes > 0) this.log.warn(`cut ${report.repairedBytes} bytes of torn last lines left by a crash`);
+    this.started = true;
     const decoder = new Decoder(this.deps.registry);
     const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, index));
     await Promise.all(slots);
@@ -62,7 +88,7 @@ export class Supervisor {
   private async slot(slot: number, decoder: Decoder, index: OutputIndex): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, index, logger: this.deps.logger });
+      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, index, logger: this.deps.logger, metrics: this.metrics });
       this.running.set(slot, consumer);
       const started = Date.now();
       try {
@@ -70,6 +96,7 @@ export class Supervisor {
       } catch (err) {
         if (Date.now() - started > 60_000) failures = 0;
         failures++;
+        this.metrics.restarts.inc({ consumer: String(slot) });
         const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6)) * (0.75 + Math.random() * 0.5);
         this.log.error(`consumer-${slot} failed: ${(err as Error).message}; restarting in ${Math.round(delay)} ms`, {
           lines: consumer.stats.lines, failures,

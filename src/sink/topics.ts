@@ -3,6 +3,7 @@
  * count differs: re-partitioning moves keys and breaks per-key order.
  */
 import Kafka from 'node-rdkafka';
+import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
 import { kafkaError, TopicMismatchError } from './errors.js';
 
 const TOPIC_ALREADY_EXISTS = 36;
@@ -13,8 +14,8 @@ export interface TopicSpec {
   config?: Record<string, string>;
 }
 
-export async function ensureTopic(brokers: string, spec: TopicSpec, extra: Record<string, unknown> = {}): Promise<'created' | 'exists'> {
-  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers, ...extra } as Kafka.GlobalConfig);
+export async function ensureTopic(kafka: KafkaConnection, spec: TopicSpec): Promise<'created' | 'exists'> {
+  const admin = Kafka.AdminClient.create(rdkafkaOptions(kafka) as Kafka.GlobalConfig);
   try {
     const created = await new Promise<boolean>((resolve, reject) => {
       admin.createTopic(
@@ -31,7 +32,7 @@ export async function ensureTopic(brokers: string, spec: TopicSpec, extra: Recor
   } finally {
     admin.disconnect();
   }
-  const actual = await partitionCount(brokers, spec.name, extra);
+  const actual = await partitionCount(kafka, spec.name);
   if (actual !== spec.partitions) {
     throw new TopicMismatchError(
       `topic ${spec.name} has ${actual} partitions but ${spec.partitions} are configured; re-partitioning would move ` +
@@ -40,8 +41,8 @@ export async function ensureTopic(brokers: string, spec: TopicSpec, extra: Recor
   return 'exists';
 }
 
-export async function partitionCount(brokers: string, topic: string, extra: Record<string, unknown> = {}): Promise<number> {
-  const producer = new Kafka.Producer({ 'metadata.broker.list': brokers, ...extra } as Kafka.ProducerGlobalConfig);
+export async function partitionCount(kafka: KafkaConnection, topic: string): Promise<number> {
+  const producer = new Kafka.Producer(rdkafkaOptions(kafka) as Kafka.ProducerGlobalConfig);
   await new Promise<void>((resolve, reject) =>
     producer.connect({ topic, timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting to Kafka', err)) : resolve())));
   try {

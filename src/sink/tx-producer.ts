@@ -5,23 +5,36 @@
  */
 import Kafka from 'node-rdkafka';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
+import type { Logger } from '../log.js';
 import { kafkaError } from './errors.js';
+import { parseStats, STATS_INTERVAL_MS, type ClientStats } from './stats.js';
 
 const QUEUE_FULL = -184;
 
 export interface TxProducerOptions {
-  brokers: string;
+  kafka: KafkaConnection;
   transactionalId: string;
-  /** Extra librdkafka settings (security, tuning). */
-  extra?: Record<string, unknown>;
+  /** Receives librdkafka's own errors (broker down, authentication failed), each kind at most every 30 s. */
+  logger?: Logger;
 }
 
 export class TxProducer {
-  private constructor(private readonly producer: Kafka.Producer) {}
+  /** The latest librdkafka statistics: broker connectivity and queue depth, for /readyz and /metrics. */
+  stats: ClientStats | undefined;
+
+  private constructor(private readonly producer: Kafka.Producer) {
+    producer.on('event.stats', (event: { message: string }) => {
+      try {
+        this.stats = parseStats(event.message);
+      } catch {
+        // A malformed statistics blob only costs one sample.
+      }
+    });
+  }
 
   static async connect(options: TxProducerOptions): Promise<TxProducer> {
     const producer = new Kafka.Producer({
-      'metadata.broker.list': options.brokers,
       'transactional.id': options.transactionalId,
       'enable.idempotence': true,
       'transaction.timeout.ms': 300_000,
@@ -30,9 +43,12 @@ export class TxProducer {
       'queue.buffering.max.messages': 200_000,
       'compression.codec': 'lz4',
       dr_cb: false,
-      ...options.extra,
+      'statistics.interval.ms': STATS_INTERVAL_MS,
+      // Security and pass-through settings last: an operator's RDKAFKA_LINGER_MS wins over the tuning above.
+      ...rdkafkaOptions(options.kafka),
     } as Kafka.ProducerGlobalConfig);
     const tx = new TxProducer(producer);
+    if (options.logger) logClientErrors(producer, options.logger);
     await new Promise<void>((resolve, reject) =>
       producer.connect({ timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting the producer', err)) : resolve())));
     producer.setPollInterval(50);
@@ -84,4 +100,15 @@ export class TxProducer {
   private call(what: string, fn: (cb: (err: unknown) => void) => void): Promise<void> {
     return new Promise((resolve, reject) => fn((err) => (err ? reject(kafkaError(what, err)) : resolve())));
   }
+}
+
+/** librdkafka repeats a broker error on every reconnect attempt; one line per kind per 30 s is enough. */
+export function logClientErrors(client: Kafka.Producer | Kafka.KafkaConsumer, logger: Logger): void {
+  const last = new Map<string, number>();
+  (client as Kafka.Producer).on('event.error', (err: Kafka.LibrdKafkaError) => {
+    const kind = `${err.code ?? ''}:${err.message}`;
+    if (Date.now() - (last.get(kind) ?? 0) < 30_000) return;
+    last.set(kind, Date.now());
+    logger.warn(`kafka client: ${err.message}`, { code: err.code });
+  });
 }

@@ -42,15 +42,15 @@ export async function runBackfill(deps: {
 }): Promise<BackfillResult> {
   const { config } = deps;
   const log = deps.logger.child({ component: 'backfill' });
-  await ensureTopic(config.kafka.brokers, { name: config.kafka.topic, partitions: config.kafka.partitions });
-  await ensureTopic(config.kafka.brokers, { name: config.source.checkpointTopic, partitions: 1, config: { 'cleanup.policy': 'compact' } });
+  await ensureTopic(config.kafka, { name: config.kafka.topic, partitions: config.kafka.partitions });
+  await ensureTopic(config.kafka, { name: config.source.checkpointTopic, partitions: 1, config: { 'cleanup.policy': 'compact' } });
   const key = `${config.source.id}.backfill`;
   // One backfill per source at a time: a second one fences the first.
-  const producer = await TxProducer.connect({ brokers: config.kafka.brokers, transactionalId: `cdc-backfill-${config.source.id}` });
+  const producer = await TxProducer.connect({ kafka: config.kafka, transactionalId: `cdc-backfill-${config.source.id}` });
   const conn = await mysql.createConnection(deps.mysql);
   try {
     const sinceText = deps.since ? deps.since.toISOString() : null;
-    const found = await readLatest(config.kafka.brokers, config.source.checkpointTopic, key);
+    const found = await readLatest(config.kafka, config.source.checkpointTopic, key);
     const previous = found ? (JSON.parse(found.toString('utf8')) as BackfillState) : undefined;
     const resume = previous && !previous.done && previous.since === sinceText ? previous : undefined;
     const state: BackfillState = resume ?? { since: sinceText, after: null, rows: 0, done: false, startedAtMs: Date.now() };

@@ -4,6 +4,7 @@
  * transaction as those changes, so the two can never disagree.
  */
 import Kafka from 'node-rdkafka';
+import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
 import { kafkaError } from '../sink/errors.js';
 
 export interface BinlogPosition {
@@ -54,20 +55,19 @@ export function decodeCheckpoint(value: Buffer): Checkpoint {
  * one-partition) topic to its end. Call it after the session's producer has fenced older instances, so no
  * commit can land behind the read.
  */
-export async function readCheckpoint(brokers: string, topic: string, key: string, extra: Record<string, unknown> = {}): Promise<Checkpoint | undefined> {
-  const value = await readLatest(brokers, topic, key, extra);
+export async function readCheckpoint(kafka: KafkaConnection, topic: string, key: string): Promise<Checkpoint | undefined> {
+  const value = await readLatest(kafka, topic, key);
   return value ? decodeCheckpoint(value) : undefined;
 }
 
 /** The last committed value for `key` on a one-partition compacted topic (undefined when none, or deleted). */
-export async function readLatest(brokers: string, topic: string, key: string, extra: Record<string, unknown> = {}): Promise<Buffer | undefined> {
+export async function readLatest(kafka: KafkaConnection, topic: string, key: string): Promise<Buffer | undefined> {
   const consumer = new Kafka.KafkaConsumer({
-    'metadata.broker.list': brokers,
+    ...rdkafkaOptions(kafka),
     'group.id': `checkpoint-reader-${key}`,
     'enable.auto.commit': false,
     'enable.partition.eof': true,
     'isolation.level': 'read_committed',
-    ...extra,
   } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
   await new Promise<void>((resolve, reject) =>
     consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting the checkpoint reader', err)) : resolve())));

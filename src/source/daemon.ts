@@ -13,6 +13,7 @@ import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { createSourceMetrics, type SourceMetrics } from '../ops/source-metrics.js';
 import { FencedError } from '../sink/errors.js';
 import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
@@ -32,12 +33,17 @@ export interface SourceDeps {
   logger: Logger;
   /** Test hook-free observability: called after every committed Kafka transaction. */
   onCommit?: (checkpoint: Checkpoint) => void;
+  metrics?: SourceMetrics;
 }
 
 /** How long the sink waits for more binlog before committing what it has. */
 const LINGER_MS = 20;
 /** With no changes of ours, the position still advances (other tables' traffic) this often. */
 const IDLE_CHECKPOINT_MS = 5_000;
+/** Changes waiting this long without a commit make the daemon not ready. */
+const STALL_MS = 60_000;
+
+type Phase = 'starting' | 'snapshot' | 'streaming' | 'restarting' | 'stopped';
 
 export class SourceDaemon {
   private stopping = false;
@@ -46,9 +52,38 @@ export class SourceDaemon {
   /** This process's claim on the source id, written into every checkpoint. */
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private sessions = 0;
+  readonly metrics: SourceMetrics;
+  private phase: Phase = 'starting';
+  private lastError = '';
+  private producer: TxProducer | undefined;
+  private queued: () => number = () => 0;
+  private lastProgressMs = Date.now();
 
   constructor(private readonly deps: SourceDeps) {
     this.log = deps.logger.child({ component: 'source' });
+    this.metrics = deps.metrics ?? createSourceMetrics();
+  }
+
+  /** Why the daemon is not ready (empty when it is): for /readyz. */
+  notReady(): string[] {
+    const reasons: string[] = [];
+    if (this.phase === 'starting') reasons.push('starting: connecting to MySQL and Kafka');
+    if (this.phase === 'restarting') reasons.push(`restarting after an error: ${this.lastError}`);
+    if (this.phase === 'stopped') reasons.push('stopped');
+    const stats = this.producer?.stats;
+    if (this.producer && stats && !stats.brokersUp) reasons.push('the producer has no connection to any Kafka broker');
+    const waiting = this.queued();
+    const quiet = Date.now() - this.lastProgressMs;
+    if ((waiting > 0 || this.phase === 'snapshot') && quiet > STALL_MS) {
+      reasons.push(`no Kafka commit for ${Math.round(quiet / 1000)} s${waiting > 0 ? ` with ${waiting} changes waiting` : ' during the snapshot'}`);
+    }
+    return reasons;
+  }
+
+  private progressed(): void {
+    this.lastProgressMs = Date.now();
+    this.metrics.lastCommit.set(this.lastProgressMs / 1000);
+    this.metrics.producerQueue.set(this.producer?.stats?.queuedMessages ?? 0);
   }
 
   /** Asks the loop to finish the open transaction (or abort it mid-binlog-transaction) and return. */
@@ -59,8 +94,8 @@ export class SourceDaemon {
 
   async run(): Promise<void> {
     const { config } = this.deps;
-    await ensureTopic(config.kafka.brokers, { name: config.kafka.topic, partitions: config.kafka.partitions });
-    await ensureTopic(config.kafka.brokers, {
+    await ensureTopic(config.kafka, { name: config.kafka.topic, partitions: config.kafka.partitions });
+    await ensureTopic(config.kafka, {
       name: config.source.checkpointTopic, partitions: 1,
       config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
     });
@@ -68,10 +103,17 @@ export class SourceDaemon {
     while (!this.stopping) {
       try {
         await this.session(() => { attempt = 0; });
+        this.phase = 'stopped';
         return;
       } catch (err) {
-        if (!(err instanceof PipelineError) || !err.retriable) throw err;
+        if (!(err instanceof PipelineError) || !err.retriable) {
+          this.phase = 'stopped';
+          throw err;
+        }
         attempt++;
+        this.phase = 'restarting';
+        this.lastError = err.message;
+        this.metrics.restarts.inc();
         const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)) * (0.75 + Math.random() * 0.5);
         this.log.warn(`${err.message}; restarting from the last checkpoint in ${Math.round(delay)} ms`, { attempt });
         await this.interruptibleSleep(delay);
@@ -89,27 +131,38 @@ export class SourceDaemon {
     if (this.sessions++ > 0) await this.assertStillOwner();
     const server = await preflight(this.deps.mysql);
     // The producer first: its initTransactions fences any older instance, so the checkpoint read next is final.
-    const producer = await TxProducer.connect({ brokers: config.kafka.brokers, transactionalId: `cdc-source-${config.source.id}` });
+    const producer = await TxProducer.connect({
+      kafka: config.kafka, transactionalId: `cdc-source-${config.source.id}`, logger: this.deps.logger.child({ component: 'producer' }),
+    });
+    this.producer = producer;
     let reader: BinlogReader | undefined;
     try {
-      const found = await readCheckpoint(config.kafka.brokers, config.source.checkpointTopic, config.source.id);
+      const found = await readCheckpoint(config.kafka, config.source.checkpointTopic, config.source.id);
       const checkpoint = await this.startingPoint(producer, server, found);
       if (!checkpoint) return; // stopped during a snapshot; it resumes from its last chunk next time
       const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
         if (pause) reader?.pause();
         else reader?.resume();
       });
+      this.queued = () => channel.size;
       reader = new BinlogReader({
         mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId,
         db: config.mysql.database, table: config.mysql.table, start: checkpoint,
-        onItem: (item) => channel.push(item, item.kind === 'changes' ? item.changes.length : 1),
+        onItem: (item) => {
+          if (item.kind === 'changes') this.metrics.changesRead.inc(item.changes.length);
+          channel.push(item, item.kind === 'changes' ? item.changes.length : 1);
+        },
         onError: (err) => channel.fail(err),
       });
       await reader.start();
+      this.phase = 'streaming';
+      this.progressed();
       this.wake = () => channel.fail(new StopRequested());
       await this.pump(channel, producer, checkpoint, healthy);
     } finally {
       this.wake = undefined;
+      this.producer = undefined;
+      this.queued = () => 0;
       await reader?.stop();
       await producer.disconnect();
     }
@@ -132,6 +185,7 @@ export class SourceDaemon {
       await producer.commit();
       committed = checkpoint;
       inTx = false;
+      this.counted(committed, pending, channel.size);
       pending = 0;
       healthy();
       this.deps.onCommit?.(committed);
@@ -147,12 +201,12 @@ export class SourceDaemon {
         item = await channel.take(LINGER_MS);
       } catch (err) {
         if (!(err instanceof StopRequested)) {
-          if (inTx) await producer.abort().catch(() => undefined);
+          if (inTx) await this.abort(producer).catch(() => undefined);
           throw err;
         }
         // Graceful stop: keep what is whole, drop (and later re-read) a half-seen binlog transaction.
         if (inTx && !midBinlogTx) await commit();
-        else if (inTx) await producer.abort();
+        else if (inTx) await this.abort(producer);
         this.log.info(`stopped at ${committed.file}:${committed.pos}`, { changes: committed.changes });
         return;
       }
@@ -164,7 +218,8 @@ export class SourceDaemon {
           const checkpoint = { ...boundary, changes: committed.changes, writtenAtMs: Date.now(), owner: this.owner };
           await this.commitCheckpointOnly(producer, checkpoint);
           committed = checkpoint;
-        }
+          this.counted(committed, 0, 0);
+        } else if (!inTx) this.progressed();
         continue;
       }
       switch (item.kind) {
@@ -247,6 +302,9 @@ export class SourceDaemon {
   private async snapshotPhase(producer: TxProducer, server: ServerFacts, resume: Checkpoint | undefined, since: Date | null,
     changesBefore = 0, reconcile = false): Promise<Checkpoint | undefined> {
     const { config } = this.deps;
+    const log = this.deps.logger.child({ component: 'snapshot' });
+    this.phase = 'snapshot';
+    this.progressed();
     const conn = await mysql.createConnection(this.deps.mysql);
     try {
       const view = await openConsistentSnapshot(conn, server.flavor);
@@ -256,8 +314,9 @@ export class SourceDaemon {
       await this.commitCheckpointOnly(producer, { ...base, snapshot: progress });
       const encoder = new ChangeEncoder(this.deps.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
       await encoder.setColumns(await tableColumns(conn, config.mysql.database, config.mysql.table));
-      if (!resume) this.log.info(`snapshot of ${config.mysql.table} ${since ? `(rows changed since ${since.toISOString()})` : '(all rows)'}, then streaming from ${base.file}:${base.pos}`);
+      if (!resume) log.info(`snapshot of ${config.mysql.table} ${since ? `(rows changed since ${since.toISOString()})` : '(all rows)'}, then streaming from ${base.file}:${base.pos}`);
       const started = Date.now();
+      let rowsSoFar = progress.rows;
       const { rows, stopped } = await emitSnapshot({
         conn, db: config.mysql.database, table: config.mysql.table, serverId: server.serverId, position: base,
         since, after: progress.after, chunk: config.source.snapshotChunk, rowsBefore: progress.rows,
@@ -266,10 +325,16 @@ export class SourceDaemon {
           topic: config.source.checkpointTopic, key: config.source.id,
           value: encodeCheckpoint({ ...base, writtenAtMs: Date.now(), snapshot: { ...progress, after, rows: n } }),
         }),
+        onChunk: (n) => {
+          this.metrics.snapshotRows.inc(n - rowsSoFar);
+          this.metrics.transactions.inc({ outcome: 'committed' });
+          rowsSoFar = n;
+          this.progressed();
+        },
         shouldStop: () => this.stopping,
       });
       if (stopped) {
-        this.log.info(`stopped during the snapshot after ${rows} rows; it resumes there`);
+        log.info(`stopped during the snapshot after ${rows} rows; it resumes there`);
         return undefined;
       }
       const done: Checkpoint = { ...base, writtenAtMs: Date.now() };
@@ -278,7 +343,7 @@ export class SourceDaemon {
         // Deletes the binlog can no longer tell: alive on the topic, gone from the table in this same view.
         const [rows] = await conn.query<Array<{ id: number } & mysql.RowDataPacket>>(`SELECT id FROM \`${config.mysql.table}\``);
         const inTable = new Set(rows.map((r) => Number(r.id)));
-        const live = await liveKeysOnTopic(config.kafka.brokers, config.kafka.topic, this.deps.registry);
+        const live = await liveKeysOnTopic(config.kafka, config.kafka.topic, this.deps.registry);
         let vanished = 0;
         for (const [id, last] of live) {
           if (inTable.has(id)) continue;
@@ -289,15 +354,33 @@ export class SourceDaemon {
           await this.sendChange(producer, encoder, event, Date.now());
           vanished++;
         }
-        this.log.warn(`reconciled deletes after the purged binlog: ${vanished} keys alive on the topic are gone from the table`);
+        log.warn(`reconciled deletes after the purged binlog: ${vanished} keys alive on the topic are gone from the table`);
       }
       await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(done), Buffer.from(config.source.id));
       await producer.commit();
-      this.log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${done.file}:${done.pos}`);
+      log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${done.file}:${done.pos}`);
       return done;
     } finally {
       await conn.end().catch(() => undefined);
     }
+  }
+
+  /** Metrics after a committed transaction. */
+  private counted(checkpoint: Checkpoint, changes: number, queued: number): void {
+    const m = this.metrics;
+    m.transactions.inc({ outcome: 'committed' });
+    m.changesCommitted.inc(changes);
+    if (changes > 0 && checkpoint.tsMs > 0) m.msBehindSource.set(Math.max(0, Date.now() - checkpoint.tsMs));
+    const fileNumber = Number(/\.(\d+)$/.exec(checkpoint.file)?.[1] ?? NaN);
+    if (Number.isFinite(fileNumber)) m.binlogFile.set(fileNumber);
+    m.binlogPosition.set(checkpoint.pos);
+    m.queueDepth.set(queued);
+    this.progressed();
+  }
+
+  private async abort(producer: TxProducer): Promise<void> {
+    this.metrics.transactions.inc({ outcome: 'aborted' });
+    await producer.abort();
   }
 
   /** A change on the topic; a delete is followed by its tombstone when EMIT_TOMBSTONES is on. */
@@ -305,6 +388,7 @@ export class SourceDaemon {
     const { config } = this.deps;
     const record = encoder.encode(change, readAtMs);
     await producer.send(config.kafka.topic, record.partition, record.value, record.key);
+    this.metrics.changesProduced.inc({ op: change.op });
     if (change.op === 'd' && config.source.tombstones) {
       const t = encoder.tombstone(change);
       await producer.send(config.kafka.topic, t.partition, t.value, t.key);
@@ -313,7 +397,7 @@ export class SourceDaemon {
 
   private async assertStillOwner(): Promise<void> {
     const { config } = this.deps;
-    const latest = await readCheckpoint(config.kafka.brokers, config.source.checkpointTopic, config.source.id);
+    const latest = await readCheckpoint(config.kafka, config.source.checkpointTopic, config.source.id);
     if (latest && latest.owner !== this.owner) {
       throw new FencedError(
         `source id ${config.source.id} was taken over by ${latest.owner}; this instance (${this.owner}) stops ` +

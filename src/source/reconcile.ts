@@ -4,14 +4,15 @@
  * view) no longer has them. Each gets a `d` event carrying its last known row, then the usual tombstone.
  */
 import Kafka from 'node-rdkafka';
+import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
 import type { Registry } from '../codec/registry.js';
 import { fromValueRecord } from '../codec/value-record.js';
 import { unframe } from '../codec/wire.js';
 import { kafkaError } from '../sink/errors.js';
 
-export async function liveKeysOnTopic(brokers: string, topic: string, registry: Registry): Promise<Map<number, Record<string, unknown>>> {
+export async function liveKeysOnTopic(kafka: KafkaConnection, topic: string, registry: Registry): Promise<Map<number, Record<string, unknown>>> {
   const consumer = new Kafka.KafkaConsumer({
-    'metadata.broker.list': brokers, 'group.id': `reconcile-${topic}`, 'enable.auto.commit': false,
+    ...rdkafkaOptions(kafka), 'group.id': `reconcile-${topic}`, 'enable.auto.commit': false,
     'enable.partition.eof': true, 'isolation.level': 'read_committed',
   } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError('connecting the reconciler', e)) : resolve())));

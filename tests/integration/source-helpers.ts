@@ -49,7 +49,7 @@ export async function binlogEnd(admin: mysql.Connection): Promise<{ file: string
 export async function waitCaughtUp(env: SourceEnv, admin: mysql.Connection, timeoutMs = 120_000): Promise<Checkpoint> {
   const end = await binlogEnd(admin);
   return waitFor(`checkpoint at ${end.file}:${end.pos}`, async () => {
-    const c = await readCheckpoint(config.kafka.brokers, env.CHECKPOINT_TOPIC, env.SOURCE_ID).catch(() => undefined);
+    const c = await readCheckpoint(config.kafka, env.CHECKPOINT_TOPIC, env.SOURCE_ID).catch(() => undefined);
     return c && (c.file > end.file || (c.file === end.file && c.pos >= end.pos)) ? c : undefined;
   }, timeoutMs);
 }

@@ -41,7 +41,10 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   [{ SCHEMA_REGISTRY_URL: 'registry:8081' }, /^SCHEMA_REGISTRY_URL=.*must be an http/],
   [{ SCHEMA_REGISTRY_URL: 'not a url' }, /^SCHEMA_REGISTRY_URL=.*is not a URL/],
   [{ MYSQL_DATABASE: 'shop; DROP' }, /^MYSQL_DATABASE=.*not a plain MySQL identifier/],
-  [{ MYSQL_HOST: '   ' }, /^MYSQL_HOST is empty/],
+  [{ MYSQL_HOST: '   ' }, /^MYSQL_HOST is set but empty/],
+  [{ KAFKA_BROKERS: '' }, /^KAFKA_BROKERS is set but empty; give a value/],
+  [{ SOURCE_METRICS_PORT: 'abc' }, /^SOURCE_METRICS_PORT="abc" is not a whole number/],
+  [{ LOG_LEVEL: 'verbose' }, /^LOG_LEVEL="verbose": expected one of error, warn, info, debug$/],
 ];
 
 for (const [env, message] of bad) {

@@ -1,0 +1,53 @@
+import type { StatusReport } from './status.js';
+
+const ago = (ms: number, nowMs: number) => {
+  const s = Math.max(0, Math.round((nowMs - ms) / 1000));
+  return s < 120 ? `${s} s ago` : s < 7200 ? `${Math.round(s / 60)} min ago` : `${(s / 3600).toFixed(1)} h ago`;
+};
+
+/** The one-screen table of `npm run status`. */
+export function formatStatus(r: StatusReport): string {
+  const now = Date.parse(r.at);
+  const out: string[] = [`status at ${r.at}`, ''];
+  const s = r.source;
+  out.push(`source ${s.id}`);
+  if (s.checkpoint) {
+    const c = s.checkpoint;
+    out.push(`  checkpoint    ${c.file}:${c.pos}${c.gtid ? `  gtid ${c.gtid}` : ''}`);
+    out.push(`                written ${c.writtenAtMs ? ago(c.writtenAtMs, now) : 'at an unknown time'} by ${c.owner || 'unknown'}; ${c.changes} changes so far` +
+      `${c.snapshotRows !== undefined ? `; snapshot in progress, ${c.snapshotRows} rows` : ''}`);
+  } else if (!s.error?.includes('checkpoint:')) {
+    out.push('  checkpoint    none yet (the source has not started, or not committed anything)');
+  }
+  if (s.head) out.push(`  binlog head   ${s.head.file}:${s.head.pos}`);
+  if (s.checkpoint && s.head) {
+    out.push(s.bytesBehind === null
+      ? `  behind        unknown: ${s.checkpoint.file} is no longer on the server (the source falls back to a snapshot)`
+      : `  behind        ${s.bytesBehind} bytes${s.secondsBehind !== null ? `, ${s.secondsBehind} s` : ''}`);
+  }
+  if (s.error) out.push(`  error         ${s.error}`);
+  out.push('');
+
+  const g = r.group;
+  out.push(`group ${g.group} on ${g.topic}`);
+  if (g.partitions.length > 0) {
+    const counted = g.pending !== undefined;
+    out.push(`  ${'partition'.padStart(9)}  ${'end'.padStart(12)}  ${'committed'.padStart(12)}  ${'lag'.padStart(10)}${counted ? `  ${'pending'.padStart(10)}` : ''}`);
+    for (const p of g.partitions) {
+      out.push(`  ${String(p.partition).padStart(9)}  ${String(p.end).padStart(12)}  ${(p.committed === null ? '-' : String(p.committed)).padStart(12)}  ` +
+        `${String(p.lag).padStart(10)}${counted ? `  ${String(p.pending ?? 0).padStart(10)}` : ''}`);
+    }
+    out.push(`  ${'total'.padStart(9)}  ${''.padStart(12)}  ${''.padStart(12)}  ${String(g.lag).padStart(10)}${counted ? `  ${String(g.pending).padStart(10)}` : ''}`);
+    if (!counted && g.lag > 0) out.push('  (lag counts offsets, one transaction marker per partition per source transaction among them; --count reads the records)');
+  }
+  if (g.error) out.push(`  error         ${g.error}`);
+  out.push('');
+
+  const o = r.output;
+  out.push(`output ${o.dir}`);
+  const width = Math.max(0, ...o.files.map((f) => f.file.length));
+  for (const f of o.files) out.push(`  ${f.file.padEnd(width)}  ${String(f.lines).padStart(10)} lines`);
+  if (!o.error) out.push(`  lines ${o.lines}, dead letters ${o.deadLetters}`);
+  else out.push(`  error         ${o.error}`);
+  return `${out.join('\n')}\n`;
+}

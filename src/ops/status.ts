@@ -1,0 +1,228 @@
+/**
+ * What `npm run status` reports: the source's checkpoint against the binlog head, the group's offsets against
+ * the topic's end, and what the output directory holds. Each part is read on its own, so one unreachable
+ * service leaves the others reported (with the part's error).
+ */
+import Kafka from 'node-rdkafka';
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import type { ConnectionOptions } from 'mysql2';
+import type { Config } from '../config.js';
+import { rdkafkaOptions } from '../config/kafka.js';
+import { kafkaError } from '../sink/errors.js';
+import { readCheckpoint, type Checkpoint } from '../source/checkpoint.js';
+
+export interface BinlogFile {
+  name: string;
+  size: number;
+}
+
+export interface SourceStatus {
+  id: string;
+  checkpoint: (Omit<Checkpoint, 'snapshot'> & { snapshotRows?: number }) | null;
+  head: { file: string; pos: number } | null;
+  /** Binlog bytes between the checkpoint and the head, across files; null when unknown. */
+  bytesBehind: number | null;
+  /** Age of the checkpoint's binlog position (its last transaction's time) when behind, 0 when at the head. */
+  secondsBehind: number | null;
+  error?: string;
+}
+
+export interface PartitionStatus {
+  partition: number;
+  /** Offset after the last record (including transaction markers). */
+  end: number;
+  /** The group's committed offset; null when it has none (it would start from the earliest). */
+  committed: number | null;
+  /** end minus committed (or minus the earliest offset): offsets, counting transaction markers. */
+  lag: number;
+  /** Records the group has still to read, counted by reading them (with --count). */
+  pending?: number;
+}
+
+export interface GroupStatus {
+  group: string;
+  topic: string;
+  partitions: PartitionStatus[];
+  lag: number;
+  pending?: number;
+  error?: string;
+}
+
+export interface OutputStatus {
+  dir: string;
+  files: Array<{ file: string; lines: number }>;
+  lines: number;
+  deadLetters: number;
+  error?: string;
+}
+
+export interface StatusReport {
+  at: string;
+  source: SourceStatus;
+  group: GroupStatus;
+  output: OutputStatus;
+}
+
+/**
+ * Binlog bytes from a position to the end of the last file. A checkpoint file the server no longer has
+ * (purged) gives null: the distance is unknown, and the source will fall back to a snapshot.
+ */
+export function bytesBehind(position: { file: string; pos: number }, logs: BinlogFile[]): number | null {
+  const at = logs.findIndex((l) => l.name === position.file);
+  if (at < 0) return null;
+  return Math.max(0, logs[at]!.size - position.pos) + logs.slice(at + 1).reduce((n, l) => n + l.size, 0);
+}
+
+export async function sourceStatus(config: Config, mysqlOptions: ConnectionOptions, nowMs = Date.now()): Promise<SourceStatus> {
+  const status: SourceStatus = { id: config.source.id, checkpoint: null, head: null, bytesBehind: null, secondsBehind: null };
+  const problems: string[] = [];
+  try {
+    const found = await readCheckpoint(config.kafka, config.source.checkpointTopic, config.source.id);
+    if (found) {
+      const { snapshot, ...plain } = found;
+      status.checkpoint = { ...plain, ...(snapshot ? { snapshotRows: snapshot.rows } : {}) };
+    }
+  } catch (err) {
+    problems.push(`checkpoint: ${(err as Error).message}`);
+  }
+  try {
+    const conn = await mysql.createConnection(mysqlOptions);
+    try {
+      const [rows] = await conn.query<Array<{ Log_name: string; File_size: number | string } & mysql.RowDataPacket>>('SHOW BINARY LOGS');
+      const logs = rows.map((r) => ({ name: r.Log_name, size: Number(r.File_size) }));
+      const last = logs[logs.length - 1];
+      if (last) status.head = { file: last.name, pos: last.size };
+      if (status.checkpoint) {
+        status.bytesBehind = bytesBehind(status.checkpoint, logs);
+        if (status.bytesBehind === 0) status.secondsBehind = 0;
+        else if (status.bytesBehind !== null && status.checkpoint.tsMs > 0) status.secondsBehind = Math.max(0, Math.round((nowMs - status.checkpoint.tsMs) / 1000));
+      }
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  } catch (err) {
+    problems.push(`binlog: ${(err as Error).message}`);
+  }
+  if (problems.length > 0) status.error = problems.join('; ');
+  return status;
+}
+
+type Consumer = Kafka.KafkaConsumer;
+
+function connect(config: Config, group: string, extra: Record<string, unknown> = {}): Promise<Consumer> {
+  const consumer = new Kafka.KafkaConsumer({
+    ...rdkafkaOptions(config.kafka), 'group.id': group, 'enable.auto.commit': false, 'isolation.level': 'read_committed',
+    'client.id': 'status', ...extra,
+  } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
+  return new Promise((resolve, reject) =>
+    consumer.connect({ timeout: 20_000 }, (err) => (err ? reject(kafkaError('connecting to Kafka', err)) : resolve(consumer))));
+}
+
+function disconnect(consumer: Consumer): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    consumer.disconnect(() => { clearTimeout(timer); resolve(); });
+  });
+}
+
+export async function groupStatus(config: Config, options: { count?: boolean } = {}): Promise<GroupStatus> {
+  const { topic } = config.kafka;
+  const status: GroupStatus = { group: config.pool.group, topic, partitions: [], lag: 0 };
+  let consumer: Consumer | undefined;
+  try {
+    // Joining nothing: a consumer with the group's id only reads its committed offsets, so a running pool is not disturbed.
+    consumer = await connect(config, config.pool.group);
+    const c = consumer;
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) =>
+      c.getMetadata({ topic, timeout: 20_000 }, (e, m) => (e ? reject(kafkaError(`metadata of ${topic}`, e)) : resolve(m))));
+    const ids = (meta.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => p.id).sort((a, b) => a - b);
+    if (ids.length === 0) throw new Error(`topic ${topic} does not exist (yet)`);
+    const committed = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+      c.committed(ids.map((partition) => ({ topic, partition })), 20_000, (e, t) => (e ? reject(kafkaError(`committed offsets of ${config.pool.group}`, e)) : resolve(t))));
+    for (const partition of ids) {
+      const marks = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) =>
+        c.queryWatermarkOffsets(topic, partition, 20_000, (e, o) => (e ? reject(kafkaError(`offsets of ${topic}/${partition}`, e)) : resolve(o))));
+      const offset = committed.find((t) => t.partition === partition)?.offset;
+      const has = typeof offset === 'number' && offset >= 0;
+      const start = has ? offset : marks.lowOffset;
+      status.partitions.push({ partition, end: marks.highOffset, committed: has ? offset : null, lag: Math.max(0, marks.highOffset - start) });
+    }
+    status.lag = status.partitions.reduce((n, p) => n + p.lag, 0);
+    if (options.count) {
+      await countPending(config, status.partitions, committed);
+      status.pending = status.partitions.reduce((n, p) => n + (p.pending ?? 0), 0);
+    }
+  } catch (err) {
+    status.error = (err as Error).message;
+  } finally {
+    if (consumer) await disconnect(consumer);
+  }
+  return status;
+}
+
+/** Reads each partition from the group's position to the end fixed above and counts the records (not markers). */
+async function countPending(config: Config, partitions: PartitionStatus[], committed: Kafka.TopicPartitionOffset[]): Promise<void> {
+  const { topic } = config.kafka;
+  const open = partitions.filter((p) => p.lag > 0);
+  for (const p of partitions) p.pending = 0;
+  if (open.length === 0) return;
+  const reader = await connect(config, `status-count-${process.pid}-${Date.now()}`, { 'enable.partition.eof': true });
+  try {
+    const done = new Set<number>();
+    reader.on('partition.eof', (e) => done.add(e.partition));
+    reader.assign(open.map((p) => {
+      const c = committed.find((t) => t.partition === p.partition)?.offset;
+      return { topic, partition: p.partition, offset: typeof c === 'number' && c >= 0 ? c : p.end - p.lag };
+    }));
+    const byPartition = new Map(open.map((p) => [p.partition, p]));
+    const deadline = Date.now() + 120_000;
+    while (done.size < open.length) {
+      if (Date.now() > deadline) throw new Error('counting pending records took over 120 s; run without --count');
+      const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
+        reader.consume(10_000, (e, m) => (e ? reject(kafkaError(`reading ${topic}`, e)) : resolve(m))));
+      for (const m of batch) {
+        const p = byPartition.get(m.partition);
+        if (!p) continue;
+        if (m.offset < p.end) p.pending! += 1;
+        if (m.offset >= p.end - 1) done.add(m.partition);
+      }
+    }
+  } finally {
+    await disconnect(reader);
+  }
+}
+
+async function countLines(path: string): Promise<number> {
+  let n = 0;
+  for await (const chunk of createReadStream(path)) {
+    const buf = chunk as Buffer;
+    for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+  }
+  return n;
+}
+
+export async function outputStatus(config: Config): Promise<OutputStatus> {
+  const dir = config.pool.outputDir;
+  const status: OutputStatus = { dir, files: [], lines: 0, deadLetters: 0 };
+  try {
+    const names = (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
+    for (const file of names) {
+      const lines = await countLines(join(dir, file));
+      status.files.push({ file, lines });
+      if (file.endsWith('.deadletter.jsonl')) status.deadLetters += lines;
+      else status.lines += lines;
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    status.error = code === 'ENOENT' ? `${dir} does not exist yet (the pool has not run here)` : (err as Error).message;
+  }
+  return status;
+}
+
+export async function collectStatus(config: Config, mysqlOptions: ConnectionOptions, options: { count?: boolean } = {}): Promise<StatusReport> {
+  const [source, group, output] = await Promise.all([sourceStatus(config, mysqlOptions), groupStatus(config, options), outputStatus(config)]);
+  return { at: new Date().toISOString(), source, group, output };
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseStats } from '../../../src/sink/stats.js';
+import { formatStatus } from '../../../src/ops/status-format.js';
+import { bytesBehind, type StatusReport } from '../../../src/ops/status.js';
+
+test('bytes behind the binlog head count the rest of the checkpoint file and every later file', () => {
+  const logs = [{ name: 'b.000001', size: 1000 }, { name: 'b.000002', size: 500 }, { name: 'b.000003', size: 300 }];
+  assert.equal(bytesBehind({ file: 'b.000003', pos: 300 }, logs), 0);
+  assert.equal(bytesBehind({ file: 'b.000003', pos: 100 }, logs), 200);
+  assert.equal(bytesBehind({ file: 'b.000001', pos: 900 }, logs), 100 + 500 + 300);
+  assert.equal(bytesBehind({ file: 'b.000000', pos: 4 }, logs), null, 'a purged file: unknown');
+});
+
+test('librdkafka statistics: broker connectivity, queue depth, lag of the topic\'s real partitions', () => {
+  const stats = JSON.stringify({
+    msg_cnt: 12,
+    brokers: { 'bootstrap:9092/bootstrap': { nodeid: -1, state: 'UP' }, '127.0.0.1:9092/1': { nodeid: 1, state: 'DOWN' } },
+    topics: { t: { partitions: { '-1': { partition: -1, consumer_lag: 0 }, 0: { partition: 0, consumer_lag: 5, fetch_state: 'active' }, 1: { partition: 1, consumer_lag: -1, fetch_state: 'none' } } } },
+  });
+  const s = parseStats(stats, 't', 1000);
+  assert.equal(s.brokersUp, false, 'a bootstrap entry is not a broker connection');
+  assert.equal(s.queuedMessages, 12);
+  assert.deepEqual([...s.lag], [[0, 5]]);
+  assert.equal(parseStats(stats.replace('"DOWN"', '"UP"')).brokersUp, true);
+});
+
+test('the status table shows position, lag per partition and output counts', () => {
+  const report: StatusReport = {
+    at: '2026-11-22T10:00:00.000Z',
+    source: {
+      id: 'product-source', head: { file: 'b.000002', pos: 800 }, bytesBehind: 300, secondsBehind: 4,
+      checkpoint: { file: 'b.000002', pos: 500, gtid: '0-1-9', tsMs: Date.parse('2026-11-22T09:59:56Z'), changes: 42, writtenAtMs: Date.parse('2026-11-22T09:59:50Z'), owner: 'h:1:ab' },
+    },
+    group: {
+      group: 'product-pool', topic: 'product_updates', lag: 7, pending: 5,
+      partitions: [{ partition: 0, end: 10, committed: 10, lag: 0, pending: 0 }, { partition: 1, end: 9, committed: null, lag: 7, pending: 5 }],
+    },
+    output: { dir: './output', files: [{ file: 'consumer-1.jsonl', lines: 10 }, { file: 'consumer-1.deadletter.jsonl', lines: 1 }], lines: 10, deadLetters: 1 },
+  };
+  const text = formatStatus(report);
+  assert.match(text, /checkpoint +b\.000002:500 +gtid 0-1-9/);
+  assert.match(text, /written 10 s ago by h:1:ab; 42 changes so far/);
+  assert.match(text, /behind +300 bytes, 4 s/);
+  assert.match(text, /^ +1 +9 +- +7 +5$/m);
+  assert.match(text, /^ +total +7 +5$/m);
+  assert.match(text, /lines 10, dead letters 1/);
+  const broken = formatStatus({ ...report, group: { group: 'g', topic: 't', partitions: [], lag: 0, error: 'connecting to Kafka: timed out' } });
+  assert.match(broken, /error +connecting to Kafka: timed out/);
+});
