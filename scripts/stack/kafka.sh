@@ -23,11 +23,13 @@ kafka_write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$STACK_KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$STACK_KAFKA_PORT,CONTROLLER://127.0.0.1:$STACK_KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$STACK_KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$STACK_KAFKA_PORT,CONTROLLER://127.0.0.1:$STACK_KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$STACK_KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$STACK_KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$STACK_KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$STACK_KAFKA_SASL_USER="$STACK_KAFKA_SASL_PASSWORD";
 log.dirs=$KAFKA_DIR/data
 num.partitions=1
 # One node: internal topics must not ask for replicas that cannot exist, or transactions never start.
@@ -73,6 +75,7 @@ kafka_up() {
       -c "$KAFKA_PROPS" >&2 || die "kafka storage format failed"
   fi
   port_open "$STACK_KAFKA_PORT" && die "port $STACK_KAFKA_PORT is taken by another process; set STACK_KAFKA_PORT"
+  port_open "$STACK_KAFKA_SASL_PORT" && die "port $STACK_KAFKA_SASL_PORT is taken by another process; set STACK_KAFKA_SASL_PORT"
   say "kafka: starting on 127.0.0.1:$STACK_KAFKA_PORT"
   : > "$KAFKA_LOG"
   setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$KAFKA_DIR/libs/*" \

@@ -8,6 +8,8 @@ STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 STACK_MYSQL_PORT="${STACK_MYSQL_PORT:-3307}"
 STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
 STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
+# A second listener with SASL/PLAIN, so authenticated clients (and that no secret reaches a log) are tested for real.
+STACK_KAFKA_SASL_PORT="${STACK_KAFKA_SASL_PORT:-9094}"
 STACK_REGISTRY_PORT="${STACK_REGISTRY_PORT:-8081}"
 
 # The pipeline's least-privilege account and the shop's own admin account (generator, tests, DDL).
@@ -16,6 +18,8 @@ STACK_CDC_USER=cdc
 STACK_CDC_PASSWORD=cdc-local
 STACK_ADMIN_USER=shop_admin
 STACK_ADMIN_PASSWORD=shop-admin-local
+STACK_KAFKA_SASL_USER=cdc
+STACK_KAFKA_SASL_PASSWORD=cdc-sasl-local
 
 MARIADB_DIR="$STACK_DIR/mariadb"
 KAFKA_DIR="$STACK_DIR/kafka"

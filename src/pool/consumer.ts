@@ -10,7 +10,8 @@ import { rdkafkaOptions } from '../config/kafka.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PoolMetrics } from '../ops/pool-metrics.js';
-import { kafkaError } from '../sink/errors.js';
+import { connectError, kafkaError } from '../sink/errors.js';
+import { KafkaProbe } from '../sink/probe.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
 import { logClientErrors } from '../sink/tx-producer.js';
 import { writeBatch, type BatchStats } from './batch.js';
@@ -48,6 +49,8 @@ export class PoolConsumer {
   /** When the consume loop last came round: a loop stuck on Kafka or the disk stops advancing it. */
   lastLoopMs = Date.now();
   clientStats: ClientStats | undefined;
+  /** Whether Kafka answers this consumer, for /readyz; set while connected. */
+  probe: KafkaProbe | undefined;
   private readonly committedNext = new Map<number, number>();
   private markersCheckedMs = 0;
 
@@ -114,14 +117,15 @@ export class PoolConsumer {
     const { config, slot } = this.deps;
     const lines = await LineFile.open(join(config.pool.outputDir, outputName(config.pool.instance, slot, 'lines')));
     const dead = await LineFile.open(join(config.pool.outputDir, outputName(config.pool.instance, slot, 'dead')));
-    await new Promise<void>((resolve, reject) =>
-      this.consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(kafkaError(`consumer-${slot} connecting`, err)) : resolve())));
+    await new Promise<void>((resolve, reject) => this.consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
+      .catch(async (err) => { throw await connectError(`consumer-${slot} connecting`, err, config.kafka); });
     let failure: unknown;
     try {
       this.consumer.setDefaultConsumeTimeout(200);
       this.consumer.subscribe([config.kafka.topic]);
       this.log.info(`joined group ${config.pool.group} on ${config.kafka.topic}`);
       this.connected = true;
+      this.probe = new KafkaProbe(this.consumer);
       while (!this.stopping) {
         this.lastLoopMs = Date.now();
         if (this.aborted) throw this.aborted;
@@ -144,6 +148,7 @@ export class PoolConsumer {
       failure = err;
     } finally {
       this.connected = false;
+      this.probe?.stop();
       this.deps.metrics.assigned.set({ consumer: String(slot) }, 0);
       await lines.close().catch(() => undefined);
       await dead.close().catch(() => undefined);

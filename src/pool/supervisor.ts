@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
+import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createPoolMetrics, type PoolMetrics } from '../ops/pool-metrics.js';
 import { PoolConsumer } from './consumer.js';
@@ -30,6 +31,7 @@ export class Supervisor {
   private recycleNext = 1;
   private wakers = new Set<() => void>();
   private started = false;
+  private fatal: PipelineError | undefined;
   readonly metrics: PoolMetrics;
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -47,8 +49,8 @@ export class Supervisor {
     this.metrics.running.set(connected.length);
     const size = this.deps.config.pool.size;
     if (connected.length < size) reasons.push(`${size - connected.length} of ${size} consumers not connected (starting or restarting)`);
-    const sampled = connected.filter((c) => c.clientStats);
-    if (sampled.length > 0 && !sampled.some((c) => c.clientStats!.brokersUp)) reasons.push('no consumer has a connection to any Kafka broker');
+    const problems = connected.map((c) => c.probe?.problem);
+    if (problems.length > 0 && problems.every((p) => p !== undefined)) reasons.push(`no consumer reaches Kafka: ${problems[0]}`);
     const stuck = connected.filter((c) => Date.now() - c.lastLoopMs > STUCK_MS).length;
     if (stuck > 0) reasons.push(`${stuck} consumer loop(s) have not come round for over ${STUCK_MS / 1000} s`);
     return reasons;
@@ -82,6 +84,7 @@ export class Supervisor {
     const decoder = new Decoder(this.deps.registry);
     const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, index));
     await Promise.all(slots);
+    if (this.fatal) throw this.fatal;
     this.log.info('all consumers stopped');
   }
 
@@ -94,6 +97,12 @@ export class Supervisor {
       try {
         await consumer.run();
       } catch (err) {
+        if (err instanceof PipelineError && err.exitCode === 2) {
+          // Refused credentials: every restart would be refused too. Stop the pool and let the operator fix it.
+          this.fatal ??= err;
+          this.requestStop();
+          break;
+        }
         if (Date.now() - started > 60_000) failures = 0;
         failures++;
         this.metrics.restarts.inc({ consumer: String(slot) });

@@ -1,3 +1,4 @@
+import { kafkajsOptions, type KafkaConnection } from '../config/kafka.js';
 import { PipelineError } from '../errors.js';
 
 /** The topic exists with a layout the pipeline cannot use safely. */
@@ -17,11 +18,26 @@ export class KafkaError extends PipelineError {
   }
 }
 
+/** Kafka refused the credentials: a configuration problem that retrying cannot fix. Exit code 2. */
+export class KafkaAuthError extends PipelineError {
+  override get exitCode(): number {
+    return 2;
+  }
+}
+
 interface RdError { code?: number; message?: string; isFatal?: boolean }
 
 const FENCING_CODES = new Set([-144, 90, 47]); // ERR__FENCED, PRODUCER_FENCED, INVALID_PRODUCER_EPOCH
+const AUTH_CODES = new Set([-169, 58]); // ERR__AUTHENTICATION, SASL_AUTHENTICATION_FAILED
 
+function isAuthFailure(err: unknown): err is RdError {
+  const e = (err ?? {}) as RdError;
+  return (e.code !== undefined && AUTH_CODES.has(e.code)) || /SASL authentication|Authentication failed/i.test(e.message ?? '');
+}
+
+/** A failed Kafka call as the pipeline's error: fenced (exit 3), refused credentials (exit 2) or retriable. */
 export function kafkaError(what: string, err: unknown): PipelineError {
+  if (isAuthFailure(err)) return refused(what, err.message ?? String(err.code), err);
   const e = (err ?? {}) as RdError;
   if (e.code !== undefined && FENCING_CODES.has(e.code)) {
     return new FencedError(
@@ -29,4 +45,29 @@ export function kafkaError(what: string, err: unknown): PipelineError {
         'this one stops so the newer one owns the position', { cause: err });
   }
   return new KafkaError(`${what}: ${e.message ?? String(err)}`, { cause: err });
+}
+
+function refused(what: string, why: string, cause: unknown): KafkaAuthError {
+  return new KafkaAuthError(
+    `${what}: Kafka refused the credentials (${why}); check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM`, { cause });
+}
+
+/**
+ * A failed connect, explained. librdkafka reports refused SASL credentials only as a transport failure after
+ * its timeout, so with SASL configured one KafkaJS handshake (which does tell) checks the credentials.
+ */
+export async function connectError(what: string, err: unknown, kafka: KafkaConnection): Promise<PipelineError> {
+  const plain = kafkaError(what, err);
+  if (!kafka.security.sasl || plain instanceof KafkaAuthError || plain instanceof FencedError) return plain;
+  const { Kafka: KafkaJs, logLevel } = await import('kafkajs');
+  const admin = new KafkaJs({ ...kafkajsOptions(kafka), clientId: 'cdc-credentials-check', logLevel: logLevel.NOTHING, connectionTimeout: 5000, retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+    return plain;
+  } catch (probe) {
+    const e = probe as Error;
+    return e.name === 'KafkaJSSASLAuthenticationError' ? refused(what, e.message, err) : plain;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

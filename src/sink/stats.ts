@@ -1,10 +1,10 @@
 /**
  * The parts of librdkafka's statistics (emitted every `statistics.interval.ms` as JSON) the pipeline watches:
- * whether any broker connection is up, how many messages wait in the client, and per-partition consumer lag.
+ * how many messages wait in the client, and per-partition consumer lag. (Broker connection states are not used
+ * for health: an idle client closes connections it does not need; see probe.ts.)
  */
 export interface ClientStats {
   atMs: number;
-  brokersUp: boolean;
   queuedMessages: number;
   /** Consumer lag by partition of `topic` (offsets; -1 when librdkafka does not know it yet). */
   lag: Map<number, number>;
@@ -12,7 +12,6 @@ export interface ClientStats {
 
 interface RawStats {
   msg_cnt?: number;
-  brokers?: Record<string, { nodeid?: number; state?: string }>;
   topics?: Record<string, { partitions?: Record<string, { partition?: number; consumer_lag?: number; fetch_state?: string }> }>;
 }
 
@@ -20,13 +19,11 @@ export const STATS_INTERVAL_MS = 5000;
 
 export function parseStats(json: string, topic?: string, nowMs = Date.now()): ClientStats {
   const raw = JSON.parse(json) as RawStats;
-  // Bootstrap entries (nodeid -1) stand for the configured list; a real broker connection has an id.
-  const brokersUp = Object.values(raw.brokers ?? {}).some((b) => (b.nodeid ?? -1) >= 0 && b.state === 'UP');
   const lag = new Map<number, number>();
   const partitions = topic ? raw.topics?.[topic]?.partitions ?? {} : {};
   for (const p of Object.values(partitions)) {
     if (p.partition === undefined || p.partition < 0 || p.fetch_state === 'none') continue;
     lag.set(p.partition, p.consumer_lag ?? -1);
   }
-  return { atMs: nowMs, brokersUp, queuedMessages: raw.msg_cnt ?? 0, lag };
+  return { atMs: nowMs, queuedMessages: raw.msg_cnt ?? 0, lag };
 }

@@ -4,7 +4,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
-import { kafkaError, TopicMismatchError } from './errors.js';
+import { connectError, kafkaError, TopicMismatchError } from './errors.js';
 
 const TOPIC_ALREADY_EXISTS = 36;
 
@@ -15,9 +15,22 @@ export interface TopicSpec {
 }
 
 export async function ensureTopic(kafka: KafkaConnection, spec: TopicSpec): Promise<'created' | 'exists'> {
+  // Metadata first: it is the common case, and its client reports refused credentials (the admin client cannot).
+  const created = (await partitionCount(kafka, spec.name)) === 0 && (await createTopic(kafka, spec));
+  const actual = await partitionCount(kafka, spec.name);
+  if (actual !== spec.partitions) {
+    throw new TopicMismatchError(
+      `topic ${spec.name} has ${actual} partitions but ${spec.partitions} are configured; re-partitioning would move ` +
+        'keys and break per-key order: set KAFKA_PARTITIONS to match or use a new topic');
+  }
+  return created ? 'created' : 'exists';
+}
+
+/** False when another process created it first. */
+async function createTopic(kafka: KafkaConnection, spec: TopicSpec): Promise<boolean> {
   const admin = Kafka.AdminClient.create(rdkafkaOptions(kafka) as Kafka.GlobalConfig);
   try {
-    const created = await new Promise<boolean>((resolve, reject) => {
+    return await new Promise<boolean>((resolve, reject) => {
       admin.createTopic(
         { topic: spec.name, num_partitions: spec.partitions, replication_factor: -1, config: spec.config ?? {} },
         30_000,
@@ -28,23 +41,16 @@ export async function ensureTopic(kafka: KafkaConnection, spec: TopicSpec): Prom
         },
       );
     });
-    if (created) return 'created';
   } finally {
     admin.disconnect();
   }
-  const actual = await partitionCount(kafka, spec.name);
-  if (actual !== spec.partitions) {
-    throw new TopicMismatchError(
-      `topic ${spec.name} has ${actual} partitions but ${spec.partitions} are configured; re-partitioning would move ` +
-        'keys and break per-key order: set KAFKA_PARTITIONS to match or use a new topic');
-  }
-  return 'exists';
 }
 
 export async function partitionCount(kafka: KafkaConnection, topic: string): Promise<number> {
   const producer = new Kafka.Producer(rdkafkaOptions(kafka) as Kafka.ProducerGlobalConfig);
   await new Promise<void>((resolve, reject) =>
-    producer.connect({ topic, timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting to Kafka', err)) : resolve())));
+    producer.connect({ topic, timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
+    .catch(async (err) => { throw await connectError('connecting to Kafka', err, kafka); });
   try {
     const metadata = await new Promise<Kafka.Metadata>((resolve, reject) =>
       producer.getMetadata({ topic, timeout: 30_000 }, (err, data) => (err ? reject(kafkaError(`reading metadata of ${topic}`, err)) : resolve(data))));

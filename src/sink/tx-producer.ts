@@ -7,7 +7,8 @@ import Kafka from 'node-rdkafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
 import type { Logger } from '../log.js';
-import { kafkaError } from './errors.js';
+import { connectError, kafkaError } from './errors.js';
+import { KafkaProbe } from './probe.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from './stats.js';
 
 const QUEUE_FULL = -184;
@@ -20,10 +21,13 @@ export interface TxProducerOptions {
 }
 
 export class TxProducer {
-  /** The latest librdkafka statistics: broker connectivity and queue depth, for /readyz and /metrics. */
+  /** The latest librdkafka statistics (queue depth), for /metrics. */
   stats: ClientStats | undefined;
+  /** Whether Kafka answers, for /readyz. */
+  readonly probe: KafkaProbe;
 
   private constructor(private readonly producer: Kafka.Producer) {
+    this.probe = new KafkaProbe(producer);
     producer.on('event.stats', (event: { message: string }) => {
       try {
         this.stats = parseStats(event.message);
@@ -49,8 +53,8 @@ export class TxProducer {
     } as Kafka.ProducerGlobalConfig);
     const tx = new TxProducer(producer);
     if (options.logger) logClientErrors(producer, options.logger);
-    await new Promise<void>((resolve, reject) =>
-      producer.connect({ timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting the producer', err)) : resolve())));
+    await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
+      .catch(async (err) => { throw await connectError('connecting the producer', err, options.kafka); });
     producer.setPollInterval(50);
     try {
       await tx.call('initialising transactions', (cb) => producer.initTransactions(60_000, cb));
@@ -88,6 +92,7 @@ export class TxProducer {
   }
 
   disconnect(): Promise<void> {
+    this.probe.stop();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, 10_000);
       this.producer.disconnect(() => {

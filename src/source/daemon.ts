@@ -70,8 +70,8 @@ export class SourceDaemon {
     if (this.phase === 'starting') reasons.push('starting: connecting to MySQL and Kafka');
     if (this.phase === 'restarting') reasons.push(`restarting after an error: ${this.lastError}`);
     if (this.phase === 'stopped') reasons.push('stopped');
-    const stats = this.producer?.stats;
-    if (this.producer && stats && !stats.brokersUp) reasons.push('the producer has no connection to any Kafka broker');
+    const kafka = this.producer?.probe.problem;
+    if (kafka) reasons.push(kafka);
     const waiting = this.queued();
     const quiet = Date.now() - this.lastProgressMs;
     if ((waiting > 0 || this.phase === 'snapshot') && quiet > STALL_MS) {

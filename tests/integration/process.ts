@@ -13,7 +13,8 @@ export interface Running {
 export function startCommand(entry: string, env: Record<string, string>): Running {
   const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
-    env: { ...process.env, ...env },
+    // Metrics endpoints are off unless a test asks for one: several daemons run side by side in some tests.
+    env: { ...process.env, SOURCE_METRICS_PORT: 'off', POOL_METRICS_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +11,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const compose = parse(await readFile(`${root}compose.yaml`, 'utf8'), { merge: true }) as {
   services: Record<string, {
     image?: string; build?: string; environment?: Record<string, string>; volumes?: string[]; ports?: string[];
-    depends_on?: Record<string, { condition: string }>;
+    depends_on?: Record<string, { condition: string }>; profiles?: string[]; restart?: string;
+    healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number; start_period?: string };
+    stop_grace_period?: string; init?: boolean;
   }>;
+  volumes?: Record<string, unknown>;
 };
 
 test('docker compose accepts compose.yaml', (t) => {
@@ -63,4 +67,81 @@ test('the pipeline services set only settings the application reads, pointing at
     assert.equal(env.SCHEMA_REGISTRY_URL, 'http://schema-registry:8080/apis/ccompat/v7');
     for (const dep of Object.values(service.depends_on ?? {})) assert.equal(dep.condition, 'service_healthy');
   }
+});
+
+test('the pipeline services expose /metrics on loopback and check /healthz with node', () => {
+  const ports = { source: DEFAULTS.SOURCE_METRICS_PORT, consumers: DEFAULTS.POOL_METRICS_PORT };
+  for (const [name, port] of Object.entries(ports)) {
+    const service = compose.services[name]!;
+    // Inside the container the loopback default would hide the endpoint from the published port.
+    assert.equal(service.environment?.METRICS_HOST, '0.0.0.0', `${name}: METRICS_HOST`);
+    assert.ok(service.ports?.includes(`127.0.0.1:${port}:${port}`), `${name}: ${port} not published on 127.0.0.1`);
+    const check = service.healthcheck?.test ?? [];
+    assert.equal(check[0], 'CMD', `${name}: healthcheck must run without a shell`);
+    assert.equal(check[1], 'node', `${name}: the image has node, not curl`);
+    assert.ok(check.some((arg) => arg.includes(`http://127.0.0.1:${port}/healthz`)), `${name}: healthcheck does not GET /healthz on ${port}`);
+    assert.ok(check.every((arg) => !arg.includes('$')), `${name}: compose would interpolate $ in the healthcheck`);
+    // on-failure: a clean stop stays stopped. (Compose cannot exempt exit codes 2, 3, 4 as systemd does.)
+    assert.equal(service.restart, 'on-failure', `${name}: restart`);
+    assert.equal(service.stop_grace_period, '60s', `${name}: the source needs time to commit on SIGTERM`);
+  }
+});
+
+test('the healthcheck command exits 1 when nothing answers', () => {
+  const check = compose.services.source!.healthcheck!.test;
+  const script = check[check.indexOf('-e') + 1]!.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:1');
+  const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(res.status, 1, res.stderr);
+});
+
+test('Prometheus and Grafana run only in the monitoring profile, with the files under deploy/', () => {
+  const prometheus = compose.services.prometheus!;
+  const grafana = compose.services.grafana!;
+  assert.match(prometheus.image!, /^prom\/prometheus:/);
+  assert.match(grafana.image!, /^grafana\/grafana:/);
+  for (const service of [prometheus, grafana]) assert.deepEqual(service.profiles, ['monitoring']);
+  for (const [name, service] of Object.entries(compose.services)) {
+    if (!['prometheus', 'grafana'].includes(name)) assert.equal(service.profiles, undefined, `${name} would not start by default`);
+  }
+  const mounts = (s: typeof prometheus) => new Map((s.volumes ?? []).map((v) => v.split(':') as [string, string]));
+  assert.equal(mounts(prometheus).get('./deploy/prometheus/prometheus.yml'), '/etc/prometheus/prometheus.yml');
+  assert.ok(mounts(prometheus).has('./deploy/prometheus/alerts.yml'));
+  assert.ok([...mounts(grafana).keys()].includes('./deploy/grafana/cdc-pipeline.json'));
+  // Every file compose mounts from the repository exists (./output is made at run time).
+  for (const service of Object.values(compose.services)) {
+    for (const source of mounts(service).keys()) {
+      if (source.startsWith('./') && source !== './output') assert.ok(existsSync(`${root}${source}`), `${source} does not exist`);
+    }
+  }
+  // Named volumes are declared.
+  for (const service of Object.values(compose.services)) {
+    for (const source of mounts(service).keys()) {
+      if (!source.startsWith('.') && !source.startsWith('/')) assert.ok(compose.volumes && source in compose.volumes, `volume ${source} not declared`);
+    }
+  }
+});
+
+test('the monitoring files inside compose reach each other by service name', async () => {
+  const prometheusYml = parse(await readFile(`${root}deploy/prometheus/prometheus.yml`, 'utf8')) as {
+    rule_files: string[]; scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+  };
+  const targets = prometheusYml.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+  assert.ok(targets.includes(`source:${DEFAULTS.SOURCE_METRICS_PORT}`), 'Prometheus does not scrape the source service');
+  assert.ok(targets.includes(`consumers:${DEFAULTS.POOL_METRICS_PORT}`), 'Prometheus does not scrape the consumers service');
+  for (const target of targets) assert.ok(target.split(':')[0]! in compose.services, `${target} is not a compose service`);
+  const prometheusMounts = compose.services.prometheus!.volumes!.map((v) => v.split(':')[1]);
+  for (const file of prometheusYml.rule_files) assert.ok(prometheusMounts.includes(file), `${file} is not mounted into Prometheus`);
+
+  const grafanaMounts = compose.services.grafana!.volumes!.map((v) => v.split(':'));
+  const dashboards = parse(await readFile(`${root}deploy/grafana/provisioning/dashboards.yml`, 'utf8')) as { providers: Array<{ options: { path: string } }> };
+  const dashboardTarget = grafanaMounts.find(([source]) => source === './deploy/grafana/cdc-pipeline.json')![1]!;
+  assert.ok(dashboardTarget.startsWith(`${dashboards.providers[0]!.options.path}/`), 'the dashboard is not mounted where the provider looks');
+  for (const file of ['datasources', 'dashboards']) {
+    const target = grafanaMounts.find(([source]) => source === `./deploy/grafana/provisioning/${file}.yml`)?.[1];
+    assert.match(target ?? '', new RegExp(`^/etc/grafana/provisioning/${file}/[^/]+\\.ya?ml$`), `provisioning/${file}.yml mount`);
+  }
+  const datasources = parse(await readFile(`${root}deploy/grafana/provisioning/datasources.yml`, 'utf8')) as { datasources: Array<{ url: string }> };
+  const url = new URL(datasources.datasources[0]!.url);
+  assert.ok(url.hostname in compose.services, `${url.hostname} is not a compose service`);
+  assert.equal(url.port, '9090');
 });

@@ -1,0 +1,231 @@
+/**
+ * Operating the pipeline: /metrics after a small run, npm run status against independently read offsets with
+ * the pool stopped, /readyz across a Kafka restart, and no secret in any log line.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Kafka as KafkaJs, logLevel } from 'kafkajs';
+import { partitionFor } from '../../src/sink/partitioner.js';
+import { adminConnection, config, freshId, uniqueName } from './helpers.js';
+import { get, metricsPort, metricSum, readiness, runStatus, scrape, statusJson } from './ops-helpers.js';
+import { countLines, startPool, stopPool } from './pool-helpers.js';
+import { startCommand, stopCommand } from './process.js';
+import { binlogEnd, isolatedSource, startSource, stopSource, waitCaughtUp, waitFor } from './source-helpers.js';
+
+function poolEnv(topic: string, extra: Record<string, string> = {}) {
+  return { KAFKA_TOPIC: topic, KAFKA_GROUP: uniqueName('ops-group'), OUTPUT_DIR: mkdtempSync(join(tmpdir(), 'cdc-ops-')), POOL_SIZE: '3', ...extra };
+}
+
+async function insertRows(ids: number[]): Promise<void> {
+  const admin = await adminConnection();
+  try {
+    for (let i = 0; i < ids.length; i += 50) {
+      const chunk = ids.slice(i, i + 50);
+      await admin.query('INSERT INTO product (id, name, category, price) VALUES ?', [chunk.map((id) => [id, `ops ${id}`, 'toys', 9.5])]);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+async function updateRows(ids: number[]): Promise<void> {
+  const admin = await adminConnection();
+  try {
+    for (const id of ids) await admin.query('UPDATE product SET price = price + 1 WHERE id = ?', [id]);
+  } finally {
+    await admin.end();
+  }
+}
+
+test('/metrics counts a small run; status matches the real lag with the pool stopped; a caught-up pool shows no lag', async (t) => {
+  const env = isolatedSource({ SOURCE_METRICS_PORT: '0' });
+  const pool = poolEnv(env.KAFKA_TOPIC, { POOL_METRICS_PORT: '0' });
+  const statusEnv = { ...env, ...pool };
+  const source = startSource(env);
+  t.after(() => stopSource(source));
+  const sourcePort = await metricsPort(source);
+  await waitFor('the source ready', async () => (await readiness(sourcePort)).status === 200, 90_000);
+  let consumers = startPool(pool);
+  t.after(() => stopPool(consumers));
+  const poolPort = await metricsPort(consumers);
+
+  const ids = Array.from({ length: 200 }, () => freshId());
+  await insertRows(ids);
+  await updateRows(ids.slice(0, 100));
+  const n = 300;
+  await waitFor(`${n} lines`, async () => countLines(pool.OUTPUT_DIR) === n, 120_000);
+
+  const src = await scrape(sourcePort);
+  assert.equal(metricSum(src, 'cdc_source_changes_read_total'), n);
+  assert.equal(metricSum(src, 'cdc_source_changes_produced_total', { op: 'c' }), 200);
+  assert.equal(metricSum(src, 'cdc_source_changes_produced_total', { op: 'u' }), 100);
+  assert.equal(metricSum(src, 'cdc_source_changes_committed_total'), n);
+  assert.ok(metricSum(src, 'cdc_source_transactions_total', { outcome: 'committed' })! >= 1);
+  assert.ok(metricSum(src, 'cdc_source_binlog_position_bytes')! > 0);
+  assert.ok(metricSum(src, 'cdc_source_milliseconds_behind_source')! >= 0);
+  assert.ok(metricSum(src, 'process_resident_memory_bytes')! > 10_000_000, 'RSS is reported');
+  assert.equal(metricSum(src, 'cdc_source_ready'), 1);
+  await waitFor('librdkafka statistics with the lag', async () => metricSum(await scrape(poolPort), 'cdc_pool_consumer_lag') !== undefined, 30_000);
+  const pl = await scrape(poolPort);
+  assert.equal(metricSum(pl, 'cdc_pool_lines_written_total'), n);
+  assert.equal(metricSum(pl, 'cdc_pool_dead_letters_total'), 0);
+  assert.ok(metricSum(pl, 'cdc_pool_rebalances_total', { kind: 'assigned' })! >= 1);
+  assert.equal(metricSum(pl, 'cdc_pool_assigned_partitions'), config.kafka.partitions, 'every partition held by someone');
+  assert.ok(metricSum(pl, 'process_resident_memory_bytes')! > 10_000_000);
+  assert.deepEqual(await readiness(poolPort), { status: 200, body: { ready: true } });
+  assert.equal((await get(poolPort, '/healthz')).status, 200);
+
+  // The pool stops; changes keep coming. The group's lag is now what status must show.
+  assert.equal(await stopPool(consumers), 0);
+  const later = ids.slice(100);
+  await updateRows(later);
+  const admin = await adminConnection();
+  try {
+    await waitCaughtUp(env, admin);
+  } finally {
+    await admin.end();
+  }
+  const report = await statusJson(statusEnv, ['--count']);
+  const kafka = new KafkaJs({ brokers: config.kafka.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await kafka.connect();
+  try {
+    const ends = await kafka.fetchTopicOffsets(env.KAFKA_TOPIC);
+    const [committed] = await kafka.fetchOffsets({ groupId: pool.KAFKA_GROUP, topics: [env.KAFKA_TOPIC] });
+    const expectedPending = new Map<number, number>();
+    for (const id of later) {
+      const p = partitionFor(Buffer.from(String(id)), config.kafka.partitions);
+      expectedPending.set(p, (expectedPending.get(p) ?? 0) + 1);
+    }
+    assert.equal(report.group.partitions.length, config.kafka.partitions);
+    for (const row of report.group.partitions) {
+      const end = Number(ends.find((e) => e.partition === row.partition)!.high);
+      const done = Number(committed!.partitions.find((c) => c.partition === row.partition)!.offset);
+      assert.equal(row.end, end, `partition ${row.partition} end offset`);
+      assert.equal(row.committed, done, `partition ${row.partition} committed offset`);
+      assert.equal(row.lag, end - done, `partition ${row.partition} lag`);
+      assert.equal(row.pending, expectedPending.get(row.partition) ?? 0, `partition ${row.partition}: records not yet consumed`);
+    }
+  } finally {
+    await kafka.disconnect();
+  }
+  assert.equal(report.group.pending, later.length, 'every change made while the pool was stopped is pending, nothing else');
+  assert.equal(report.output.lines, n);
+  assert.equal(report.output.deadLetters, 0);
+  assert.equal(report.source.bytesBehind, 0);
+  assert.equal(report.source.secondsBehind, 0);
+  assert.equal(report.source.checkpoint?.changes, n + later.length);
+  const head = await (async () => { const a = await adminConnection(); try { return await binlogEnd(a); } finally { await a.end(); } })();
+  assert.deepEqual(report.source.head, head);
+  const table = await runStatus(statusEnv, []);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, new RegExp(`^ +total +${report.group.lag}$`, 'm'));
+  assert.match(table.stdout, new RegExp(`lines ${n}, dead letters 0`));
+
+  // Back up: the pool drains the lag; once idle it commits past the transaction markers, so lag reads 0.
+  consumers = startPool(pool);
+  await waitFor(`${n + later.length} lines`, async () => countLines(pool.OUTPUT_DIR) === n + later.length, 120_000);
+  const drained = await waitFor('lag 0 on every partition', async () => {
+    const r = await statusJson(statusEnv);
+    return r.group.partitions.every((p) => p.lag === 0) ? r : undefined;
+  }, 60_000);
+  assert.equal(drained.group.lag, 0);
+  assert.equal(drained.output.lines, n + later.length);
+});
+
+test('/readyz turns not-ready while Kafka is stopped and ready again after it restarts', async (t) => {
+  const env = isolatedSource({ SOURCE_METRICS_PORT: '0' });
+  const pool = poolEnv(env.KAFKA_TOPIC, { POOL_METRICS_PORT: '0' });
+  const source = startSource(env);
+  t.after(() => stopSource(source));
+  const consumers = startPool(pool);
+  t.after(() => stopPool(consumers));
+  const ports = { source: await metricsPort(source), pool: await metricsPort(consumers) };
+  for (const [name, port] of Object.entries(ports)) {
+    await waitFor(`${name} ready`, async () => (await readiness(port)).status === 200, 90_000);
+  }
+  const stack = (action: 'up' | 'down') => {
+    const res = spawnSync('bash', [new URL(`../../scripts/stack/${action}.sh`, import.meta.url).pathname, 'kafka'], { encoding: 'utf8' });
+    assert.equal(res.status, 0, `stack ${action} kafka: ${res.stderr}`);
+  };
+  t.after(() => stack('up'));
+  stack('down');
+  for (const [name, port] of Object.entries(ports)) {
+    const r = await waitFor(`${name} not ready`, async () => {
+      const s = await readiness(port);
+      return s.status === 503 ? s : undefined;
+    }, 90_000);
+    assert.equal(r.body.ready, false);
+    assert.ok(r.body.reasons!.some((why) => /kafka/i.test(why)), `${name} says why: ${r.body.reasons!.join('; ')}`);
+    assert.equal((await get(port, '/healthz')).status, 200, `${name} is alive all the same`);
+  }
+  stack('up');
+  for (const [name, port] of Object.entries(ports)) {
+    let last: unknown;
+    await waitFor(`${name} ready again`, async () => {
+      last = await readiness(port);
+      return (last as { status: number }).status === 200;
+    }, 180_000).catch((err: Error) => {
+      const log = (name === 'source' ? source : consumers).output().split('\n').slice(-15).join('\n');
+      throw new Error(`${err.message}; last /readyz ${JSON.stringify(last)}; log tail:\n${log}`);
+    });
+  }
+  // And it is not only a flag: a change made now flows through.
+  await insertRows([freshId()]);
+  await waitFor('the change after the restart lands', async () => countLines(pool.OUTPUT_DIR) === 1, 120_000);
+});
+
+test('no secret appears in any log line: SASL run, wrong SASL password, wrong MySQL password, status, --print-config', async (t) => {
+  const saslPort = process.env.STACK_KAFKA_SASL_PORT ?? '9094';
+  const saslPassword = 'cdc-sasl-local'; // scripts/stack/lib.sh
+  const mysqlPassword = config.mysql.password;
+  const wrongSasl = 'wrong-sasl-secret-31337';
+  const wrongMysql = 'wrong-mysql-secret-4242';
+  const sasl = {
+    KAFKA_BROKERS: `127.0.0.1:${saslPort}`, KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SASL_USERNAME: 'cdc',
+    KAFKA_SASL_PASSWORD: saslPassword, LOG_LEVEL: 'debug',
+  };
+  const env = { ...isolatedSource(), ...sasl };
+  const pool = { ...poolEnv(env.KAFKA_TOPIC), ...sasl };
+  const logs: string[] = [];
+
+  const source = startSource(env);
+  t.after(() => stopSource(source));
+  const consumers = startPool(pool);
+  t.after(() => stopPool(consumers));
+  await waitFor('source streaming over SASL', async () => /resuming from checkpoint|starting at the binlog's end/.test(source.output()), 90_000);
+  const ids = Array.from({ length: 20 }, () => freshId());
+  await insertRows(ids);
+  await waitFor('20 lines over SASL', async () => countLines(pool.OUTPUT_DIR) === 20, 120_000);
+  const status = await runStatus({ ...env, ...pool }, []);
+  assert.equal(status.code, 0, status.stderr);
+  logs.push(status.stdout, status.stderr);
+  const printed = await runStatus({ ...env, ...pool }, ['--print-config']);
+  assert.match(printed.stdout, /^KAFKA_SASL_PASSWORD=\*\*\* +# env$/m);
+  logs.push(printed.stdout, printed.stderr);
+  assert.equal(await stopPool(consumers), 0);
+  assert.equal(await stopSource(source), 0);
+  logs.push(source.output(), consumers.output());
+
+  // A wrong SASL password: the clients fail to authenticate and say so, without the password.
+  const denied = startCommand('src/cli/source.ts', { ...env, KAFKA_SASL_PASSWORD: wrongSasl });
+  await waitFor('the authentication failure logged', async () => /authentication/i.test(denied.output()), 90_000);
+  await stopCommand(denied);
+  logs.push(denied.output());
+  // A wrong MySQL password: exit 2, the account named, the password not.
+  const refused = startCommand('src/cli/source.ts', { ...env, MYSQL_PASSWORD: wrongMysql });
+  assert.equal(await refused.exited, 2, refused.output());
+  assert.match(refused.output(), /refused cdc/);
+  logs.push(refused.output());
+
+  const all = logs.join('\n');
+  assert.ok(all.split('\n').length > 40, 'the logs searched are the real ones');
+  for (const component of ['source', 'pool', 'consumer-1']) assert.match(all, new RegExp(`"component":"${component}"`));
+  assert.match(all, /"code":"KAFKA_AUTH".*Kafka refused the credentials/, 'the refused password was reported');
+  for (const secret of [saslPassword, mysqlPassword, wrongSasl, wrongMysql]) {
+    assert.ok(!all.includes(secret), `secret ${secret.slice(0, 3)}… appears in the logs`);
+  }
+});
