@@ -127,7 +127,7 @@ const RDKAFKA_PREFIX = 'RDKAFKA_';
 
 /** Settings whose values never leave the process: redacted in --print-config, scrubbed from every log line. */
 export function isSecretSetting(name: string): boolean {
-  return /PASSWORD|SECRET|TOKEN/i.test(name);
+  return /PASSWORD|SECRET|TOKEN|CREDENTIAL|_PEM$|_KEY_PEM|OAUTHBEARER_CONFIG|JAAS/i.test(name);
 }
 
 export interface ResolvedSettings {
@@ -271,6 +271,10 @@ function httpUrl(env: Env, key: Key): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(`${key}=${JSON.stringify(value)} must be an http:// or https:// URL`);
+  }
+  if (url.username || url.password) {
+    // Not echoed: the URL holds a password. Credentials in a URL end up in logs and --print-config.
+    throw new ConfigError(`${key} carries credentials (user:password@); put them in SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD`);
   }
   return value.replace(/\/+$/, '');
 }

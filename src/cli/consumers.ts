@@ -9,7 +9,7 @@ import { flushLogger } from '../log.js';
 import { createPoolMetrics } from '../ops/pool-metrics.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { Supervisor } from '../pool/supervisor.js';
-import { daemonArgs, setup } from './setup.js';
+import { daemonArgs, setup, stopWithParent } from './setup.js';
 
 const args = daemonArgs('consumers', 'npm run consumers -- [--config <file>] [--print-config]');
 const { config, logger } = setup('consumers', args);
@@ -28,6 +28,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 process.on('SIGUSR2', () => supervisor.recycleOne());
+stopWithParent(() => supervisor.requestStop(), log);
 
 let ops: OpsServer | undefined;
 try {

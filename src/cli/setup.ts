@@ -42,6 +42,19 @@ export function setup(name: string, args: ConfigArgs): Setup {
   }
 }
 
+/**
+ * Under `npm start` a daemon has an IPC channel to it; the channel closing means npm start is gone (killed,
+ * crashed): stop as on SIGTERM rather than run on unsupervised.
+ */
+export function stopWithParent(stop: () => void, logger: Logger): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => {
+    logger.warn('npm start is gone: stopping');
+    stop();
+  });
+}
+
 /** A daemon's command line: only --config and --print-config; anything else ends the process with exit 2. */
 export function daemonArgs(name: string, usage: string): ConfigArgs {
   try {

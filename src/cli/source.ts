@@ -11,7 +11,7 @@ import { mysqlOptions } from '../mysql.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { createSourceMetrics } from '../ops/source-metrics.js';
 import { SourceDaemon } from '../source/daemon.js';
-import { daemonArgs, setup } from './setup.js';
+import { daemonArgs, setup, stopWithParent } from './setup.js';
 
 const args = daemonArgs('source', 'npm run source -- [--config <file>] [--print-config]');
 const { config, logger } = setup('source', args);
@@ -24,6 +24,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     daemon.requestStop();
   });
 }
+stopWithParent(() => daemon.requestStop(), logger.child({ component: 'source' }));
 
 let ops: OpsServer | undefined;
 try {

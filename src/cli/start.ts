@@ -1,11 +1,13 @@
 /**
  * npm start [-- --config FILE] [--print-config]: the single-machine deployment. Runs the source daemon and the
- * consumer supervisor as two child processes with the same settings. SIGINT/SIGTERM (one Ctrl-C) stops both
- * cleanly; a second one kills them. When one child exits on its own, the other is stopped and npm start exits
- * with the first one's code (0 becomes 1: a daemon that ends by itself is a failure), so a service manager
- * sees the failure and can restart the pair.
+ * consumer supervisor as two child processes with the same settings. SIGINT/SIGTERM/SIGHUP (one Ctrl-C, a
+ * closed terminal) stops both cleanly; a second one kills them. When one child exits on its own, the other is
+ * stopped and npm start exits with the first one's code (0 becomes 1: a daemon that ends by itself is a
+ * failure), so a service manager sees the failure and can restart the pair. If npm start itself dies, each child
+ * sees its IPC channel close and stops as on SIGTERM: no orphaned pair keeps writing the same files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { flushLogger } from '../log.js';
 import { daemonArgs, setup } from './setup.js';
@@ -17,27 +19,35 @@ const log = logger.child({ component: 'start' });
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
+let killed = false;
+let finishing = false;
 let firstExit: { name: string; code: number } | undefined;
 
-function launch(name: 'source' | 'consumers'): ChildProcess {
+function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+}
+
+function launch(name: 'source' | 'consumers'): void {
   const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   const env: NodeJS.ProcessEnv = { ...process.env, ...(args.config ? { CDC_CONFIG: args.config } : {}) };
   // Each consumer may hold a libuv thread while it waits on Kafka (see npm run consumers).
   if (name === 'consumers' && !env.UV_THREADPOOL_SIZE) env.UV_THREADPOOL_SIZE = String(Math.max(16, config.pool.size + 8));
   // Own process group: a terminal's Ctrl-C reaches only this process, which stops the children in order.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: 'inherit', detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
   children.set(name, child);
-  child.on('exit', (code, signal) => {
+  const ended = (status: number, how: string) => {
+    if (!children.has(name)) return;
     children.delete(name);
-    const status = code ?? (signal ? 128 : 1);
     if (!firstExit && !stopping) {
       firstExit = { name, code: status === 0 ? 1 : status };
-      log.error(`${name} exited on its own (${signal ?? `code ${code}`}); stopping the other process`);
+      log.error(`${name} ${how}; stopping the other process`);
       stopAll('SIGTERM');
     }
-    if (children.size === 0) finish();
-  });
-  return child;
+    if (children.size === 0) void finish();
+  };
+  child.on('exit', (code, signal) => ended(exitStatus(code, signal), `exited on its own (${signal ?? `code ${code}`})`));
+  child.on('error', (err) => ended(1, `could not be started or signalled: ${err.message}`));
 }
 
 function stopAll(signal: NodeJS.Signals): void {
@@ -46,16 +56,21 @@ function stopAll(signal: NodeJS.Signals): void {
 }
 
 async function finish(): Promise<void> {
-  const code = firstExit?.code ?? 0;
-  log.info(firstExit ? `stopped: ${firstExit.name} failed with exit code ${firstExit.code}` : 'source and consumers stopped cleanly');
+  if (finishing) return;
+  finishing = true;
+  const code = firstExit?.code ?? (killed ? 130 : 0);
+  if (firstExit) log.info(`stopped: ${firstExit.name} failed with exit code ${firstExit.code}`);
+  else log.info(killed ? 'source and consumers killed' : 'source and consumers stopped cleanly');
   await flushLogger(logger);
   process.exit(code);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
+    if (finishing) return;
     if (stopping) {
       log.warn(`${signal} again: killing ${[...children.keys()].join(' and ')}`);
+      killed = true;
       stopAll('SIGKILL');
       return;
     }

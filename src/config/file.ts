@@ -1,7 +1,8 @@
 /**
  * The optional config file: KEY=VALUE lines, the same names as the environment, so one file serves
- * `--config`, systemd's EnvironmentFile= and compose's env_file. Blank lines and `#` comments are skipped;
- * a value may be wrapped in single or double quotes.
+ * `--config`, systemd's EnvironmentFile= and compose's env_file. Blank lines and lines starting with `#` are
+ * skipped; a value may be wrapped in single or double quotes. As in systemd, a `#` inside a value is part of it
+ * (a password may contain one): comments take whole lines.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
@@ -31,7 +32,8 @@ export function parseConfigText(text: string, path: string, known: KnownNames): 
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(trimmed);
-    if (!m) throw new ConfigError(`${path}:${i + 1}: expected KEY=VALUE, found ${JSON.stringify(trimmed.slice(0, 60))}`);
+    // The line itself is not quoted back: it may hold a secret with a typo in its key.
+    if (!m) throw new ConfigError(`${path}:${i + 1}: expected KEY=VALUE (a name of capitals, digits and _, then =)`);
     const key = m[1]!;
     if (!known.names.includes(key) && !known.passThrough(key)) {
       throw new ConfigError(`${path}:${i + 1}: unknown setting ${key}${suggestion(key, known.names)}; see --print-config for the names`);
@@ -44,8 +46,7 @@ export function parseConfigText(text: string, path: string, known: KnownNames): 
 function unquote(value: string): string {
   const m = /^(["'])(.*)\1$/.exec(value);
   if (m) return m[1] === '"' ? m[2]!.replace(/\\(["\\])/g, '$1') : m[2]!;
-  // An unquoted value may carry a trailing comment, as in shell env files.
-  return value.replace(/\s+#.*$/, '');
+  return value;
 }
 
 function suggestion(key: string, names: readonly string[]): string {

@@ -11,7 +11,6 @@ import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PoolMetrics } from '../ops/pool-metrics.js';
 import { connectError, kafkaError } from '../sink/errors.js';
-import { KafkaProbe } from '../sink/probe.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
 import { logClientErrors } from '../sink/tx-producer.js';
 import { writeBatch, type BatchStats } from './batch.js';
@@ -46,11 +45,11 @@ export class PoolConsumer {
   private counted: ConsumerStats = { lines: 0, deadLetters: 0, skipped: 0, tombstones: 0 };
   /** Subscribed and consuming; false while connecting and after it stopped. */
   connected = false;
+  /** Was connected at some point: a later refusal of the credentials is then not a configuration error. */
+  everConnected = false;
   /** When the consume loop last came round: a loop stuck on Kafka or the disk stops advancing it. */
   lastLoopMs = Date.now();
   clientStats: ClientStats | undefined;
-  /** Whether Kafka answers this consumer, for /readyz; set while connected. */
-  probe: KafkaProbe | undefined;
   private readonly committedNext = new Map<number, number>();
   private markersCheckedMs = 0;
 
@@ -95,7 +94,12 @@ export class PoolConsumer {
       metrics.rebalances.inc({ ...consumerLabel, kind: verb });
       metrics.assigned.set(consumerLabel, this.assigned.size);
       // The new owner reports a revoked partition's lag from now on.
-      if (verb === 'revoked') for (const p of parts) metrics.lag.remove({ partition: String(p) });
+      if (verb === 'revoked') {
+        for (const p of parts) {
+          metrics.lag.remove({ partition: String(p) });
+          this.committedNext.delete(p);
+        }
+      }
       this.log.info(`${verb} partitions [${parts.join(', ')}]; now holds [${[...this.assigned].sort((a, b) => a - b).join(', ')}]`);
     });
   }
@@ -125,7 +129,7 @@ export class PoolConsumer {
       this.consumer.subscribe([config.kafka.topic]);
       this.log.info(`joined group ${config.pool.group} on ${config.kafka.topic}`);
       this.connected = true;
-      this.probe = new KafkaProbe(this.consumer);
+      this.everConnected = true;
       while (!this.stopping) {
         this.lastLoopMs = Date.now();
         if (this.aborted) throw this.aborted;
@@ -148,7 +152,6 @@ export class PoolConsumer {
       failure = err;
     } finally {
       this.connected = false;
-      this.probe?.stop();
       this.deps.metrics.assigned.set({ consumer: String(slot) }, 0);
       await lines.close().catch(() => undefined);
       await dead.close().catch(() => undefined);
@@ -189,7 +192,9 @@ export class PoolConsumer {
         .filter((p) => typeof p.offset === 'number' && p.offset >= 0 && p.offset > (this.committedNext.get(p.partition) ?? -1))
         .map((p) => ({ topic, partition: p.partition, offset: p.offset! }));
       if (ahead.length === 0) return;
-      this.consumer.commitSync(ahead);
+      // Asynchronous: this commit only tidies the lag, and a blocking one would stall the event loop (every
+      // consumer, /readyz) while the group coordinator is away. A lost one is redone by the next batch's commit.
+      this.consumer.commit(ahead);
       for (const p of ahead) this.committedNext.set(p.partition, p.offset);
     } catch (err) {
       this.log.debug(`committing past transaction markers failed (${(err as Error).message}); retried when idle`);

@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createPoolMetrics, type PoolMetrics } from '../ops/pool-metrics.js';
+import { StandaloneKafkaProbe } from '../sink/probe.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
 import { OutputIndex } from './output-index.js';
@@ -32,6 +33,9 @@ export class Supervisor {
   private wakers = new Set<() => void>();
   private started = false;
   private fatal: PipelineError | undefined;
+  private probe: StandaloneKafkaProbe | undefined;
+  private shortSinceMs: number | undefined;
+  private everConnected = false;
   readonly metrics: PoolMetrics;
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -48,9 +52,15 @@ export class Supervisor {
     const connected = consumers.filter((c) => c.connected);
     this.metrics.running.set(connected.length);
     const size = this.deps.config.pool.size;
-    if (connected.length < size) reasons.push(`${size - connected.length} of ${size} consumers not connected (starting or restarting)`);
-    const problems = connected.map((c) => c.probe?.problem);
-    if (problems.length > 0 && problems.every((p) => p !== undefined)) reasons.push(`no consumer reaches Kafka: ${problems[0]}`);
+    // One consumer restarting (backoff, a SIGUSR2 recycle) is routine: only a shortfall that lasts counts.
+    if (connected.length === size) this.shortSinceMs = undefined;
+    else this.shortSinceMs ??= Date.now();
+    if (connected.length === 0) reasons.push('no consumer connected (starting or restarting)');
+    else if (this.shortSinceMs !== undefined && Date.now() - this.shortSinceMs > STUCK_MS) {
+      reasons.push(`${size - connected.length} of ${size} consumers not connected for over ${STUCK_MS / 1000} s`);
+    }
+    const kafka = this.probe?.problem;
+    if (kafka) reasons.push(kafka);
     const stuck = connected.filter((c) => Date.now() - c.lastLoopMs > STUCK_MS).length;
     if (stuck > 0) reasons.push(`${stuck} consumer loop(s) have not come round for over ${STUCK_MS / 1000} s`);
     return reasons;
@@ -81,9 +91,14 @@ export class Supervisor {
     });
     if (report.repairedBytes > 0) this.log.warn(`cut ${report.repairedBytes} bytes of torn last lines left by a crash`);
     this.started = true;
+    this.probe = new StandaloneKafkaProbe(config.kafka);
     const decoder = new Decoder(this.deps.registry);
     const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, index));
-    await Promise.all(slots);
+    try {
+      await Promise.all(slots);
+    } finally {
+      await this.probe.stop();
+    }
     if (this.fatal) throw this.fatal;
     this.log.info('all consumers stopped');
   }
@@ -97,8 +112,10 @@ export class Supervisor {
       try {
         await consumer.run();
       } catch (err) {
-        if (err instanceof PipelineError && err.exitCode === 2) {
-          // Refused credentials: every restart would be refused too. Stop the pool and let the operator fix it.
+        this.everConnected ||= consumer.everConnected || [...this.running.values()].some((c) => c.connected);
+        if (err instanceof PipelineError && err.exitCode === 2 && !this.everConnected) {
+          // Credentials refused from the start: every restart would be refused too. Stop the pool and let the
+          // operator fix them. (Refused later, e.g. while a broker restarts, it is retried like any failure.)
           this.fatal ??= err;
           this.requestStop();
           break;

@@ -3,7 +3,8 @@
  * connection states cannot tell: an idle librdkafka client closes connections it does not need, and then
  * looks exactly like one whose brokers are gone.
  */
-import type Kafka from 'node-rdkafka';
+import Kafka from 'node-rdkafka';
+import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
 
 const EVERY_MS = 5000;
 /** No answer for this long means not reachable. */
@@ -35,7 +36,7 @@ export class KafkaProbe {
     if (this.inFlight) return;
     this.inFlight = true;
     try {
-      // Brokers only, not every topic's partitions: the smallest answer Kafka gives.
+      // The topics this client already knows (none for a producer that never sends), not all of the cluster's.
       this.client.getMetadata({ allTopics: false, timeout: EVERY_MS - 500 }, (err) => {
         this.inFlight = false;
         if (err) this.lastError = err.message;
@@ -49,5 +50,58 @@ export class KafkaProbe {
       this.inFlight = false;
       this.lastError = (err as Error).message;
     }
+  }
+}
+
+/**
+ * A probe with a client of its own (a producer that never sends), for a process whose clients come and go:
+ * the supervisor's consumers restart, and one probe per consumer would hold one libuv thread each while
+ * Kafka is slow to answer.
+ */
+export class StandaloneKafkaProbe {
+  private probe: KafkaProbe | undefined;
+  private readonly producer: Kafka.Producer;
+  private readonly startedMs = Date.now();
+  private lastError = '';
+  private connecting = false;
+  private stopped = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(kafka: KafkaConnection) {
+    this.producer = new Kafka.Producer({ ...rdkafkaOptions(kafka), 'allow.auto.create.topics': false } as Kafka.ProducerGlobalConfig);
+    this.connect();
+    this.timer = setInterval(() => { if (!this.probe) this.connect(); }, EVERY_MS * 2);
+    this.timer.unref();
+  }
+
+  get problem(): string | undefined {
+    if (this.probe) return this.probe.problem;
+    const quiet = Date.now() - this.startedMs;
+    return quiet <= STALE_MS ? undefined : `cannot connect to Kafka (${this.lastError || 'no answer yet'})`;
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.probe?.stop();
+    if (!this.producer.isConnected()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      this.producer.disconnect(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  private connect(): void {
+    if (this.connecting || this.stopped) return;
+    this.connecting = true;
+    this.producer.connect({ timeout: EVERY_MS * 2 }, (err) => {
+      this.connecting = false;
+      if (err) {
+        this.lastError = err.message;
+        return;
+      }
+      if (!this.stopped) this.probe = new KafkaProbe(this.producer);
+      else this.producer.disconnect();
+    });
   }
 }

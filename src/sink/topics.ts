@@ -47,7 +47,9 @@ async function createTopic(kafka: KafkaConnection, spec: TopicSpec): Promise<boo
 }
 
 export async function partitionCount(kafka: KafkaConnection, topic: string): Promise<number> {
-  const producer = new Kafka.Producer(rdkafkaOptions(kafka) as Kafka.ProducerGlobalConfig);
+  // A producer's metadata request may create the topic on a broker with auto.create.topics.enable=true (the
+  // broker default), with the broker's partition count and no compaction: never let it.
+  const producer = new Kafka.Producer({ ...rdkafkaOptions(kafka), 'allow.auto.create.topics': false } as Kafka.ProducerGlobalConfig);
   await new Promise<void>((resolve, reject) =>
     producer.connect({ topic, timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
     .catch(async (err) => { throw await connectError('connecting to Kafka', err, kafka); });

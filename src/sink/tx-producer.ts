@@ -23,11 +23,10 @@ export interface TxProducerOptions {
 export class TxProducer {
   /** The latest librdkafka statistics (queue depth), for /metrics. */
   stats: ClientStats | undefined;
-  /** Whether Kafka answers, for /readyz. */
-  readonly probe: KafkaProbe;
+  /** Whether Kafka answers, for /readyz; asked from the moment the producer is ready. */
+  probe: KafkaProbe | undefined;
 
   private constructor(private readonly producer: Kafka.Producer) {
-    this.probe = new KafkaProbe(producer);
     producer.on('event.stats', (event: { message: string }) => {
       try {
         this.stats = parseStats(event.message);
@@ -62,6 +61,7 @@ export class TxProducer {
       await tx.disconnect();
       throw err;
     }
+    tx.probe = new KafkaProbe(producer);
     return tx;
   }
 
@@ -92,7 +92,7 @@ export class TxProducer {
   }
 
   disconnect(): Promise<void> {
-    this.probe.stop();
+    this.probe?.stop();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, 10_000);
       this.producer.disconnect(() => {

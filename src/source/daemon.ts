@@ -14,7 +14,7 @@ import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createSourceMetrics, type SourceMetrics } from '../ops/source-metrics.js';
-import { FencedError } from '../sink/errors.js';
+import { FencedError, KafkaAuthError } from '../sink/errors.js';
 import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
@@ -58,6 +58,9 @@ export class SourceDaemon {
   private producer: TxProducer | undefined;
   private queued: () => number = () => 0;
   private lastProgressMs = Date.now();
+  /** Last change handed to the producer: a long binlog transaction is progress before its commit. */
+  private lastSendMs = 0;
+  private everConnected = false;
 
   constructor(private readonly deps: SourceDeps) {
     this.log = deps.logger.child({ component: 'source' });
@@ -70,10 +73,10 @@ export class SourceDaemon {
     if (this.phase === 'starting') reasons.push('starting: connecting to MySQL and Kafka');
     if (this.phase === 'restarting') reasons.push(`restarting after an error: ${this.lastError}`);
     if (this.phase === 'stopped') reasons.push('stopped');
-    const kafka = this.producer?.probe.problem;
+    const kafka = this.producer?.probe?.problem;
     if (kafka) reasons.push(kafka);
     const waiting = this.queued();
-    const quiet = Date.now() - this.lastProgressMs;
+    const quiet = Date.now() - Math.max(this.lastProgressMs, this.lastSendMs);
     if ((waiting > 0 || this.phase === 'snapshot') && quiet > STALL_MS) {
       reasons.push(`no Kafka commit for ${Math.round(quiet / 1000)} s${waiting > 0 ? ` with ${waiting} changes waiting` : ' during the snapshot'}`);
     }
@@ -106,7 +109,10 @@ export class SourceDaemon {
         this.phase = 'stopped';
         return;
       } catch (err) {
-        if (!(err instanceof PipelineError) || !err.retriable) {
+        // Credentials refused at the first connection are a configuration error (exit 2); refused after the
+        // pipeline has run (a broker restarting, SCRAM users not loaded yet) they are retried like any outage.
+        const retriable = err instanceof PipelineError && (err.retriable || (err instanceof KafkaAuthError && this.everConnected));
+        if (!retriable) {
           this.phase = 'stopped';
           throw err;
         }
@@ -135,6 +141,7 @@ export class SourceDaemon {
       kafka: config.kafka, transactionalId: `cdc-source-${config.source.id}`, logger: this.deps.logger.child({ component: 'producer' }),
     });
     this.producer = producer;
+    this.everConnected = true;
     let reader: BinlogReader | undefined;
     try {
       const found = await readCheckpoint(config.kafka, config.source.checkpointTopic, config.source.id);
@@ -389,6 +396,7 @@ export class SourceDaemon {
     const record = encoder.encode(change, readAtMs);
     await producer.send(config.kafka.topic, record.partition, record.value, record.key);
     this.metrics.changesProduced.inc({ op: change.op });
+    this.lastSendMs = Date.now();
     if (change.op === 'd' && config.source.tombstones) {
       const t = encoder.tombstone(change);
       await producer.send(config.kafka.topic, t.partition, t.value, t.key);

@@ -229,3 +229,41 @@ test('no secret appears in any log line: SASL run, wrong SASL password, wrong My
     assert.ok(!all.includes(secret), `secret ${secret.slice(0, 3)}… appears in the logs`);
   }
 });
+
+function childPids(pid: number): number[] {
+  const res = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return res.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('npm start runs source and pool; one SIGINT stops both cleanly; a killed npm start takes both down', async (t) => {
+  const env = { ...isolatedSource(), ...poolEnv('') };
+  env.KAFKA_TOPIC = env.SOURCE_ID;
+  const first = startCommand('src/cli/start.ts', env);
+  t.after(() => stopCommand(first, 'SIGKILL'));
+  await waitFor('both children running', async () => /starting at the binlog's end/.test(first.output()) && /joined group/.test(first.output()), 90_000);
+  const kids = childPids(first.proc.pid!);
+  assert.equal(kids.length, 2, 'two child processes');
+  await insertRows(Array.from({ length: 10 }, () => freshId()));
+  await waitFor('10 lines', async () => countLines(env.OUTPUT_DIR) === 10, 120_000);
+  assert.equal(await stopCommand(first, 'SIGINT'), 0, first.output());
+  assert.match(first.output(), /source and consumers stopped cleanly/);
+  assert.ok(kids.every((pid) => !alive(pid)), 'no child left');
+
+  const second = startCommand('src/cli/start.ts', env);
+  t.after(() => stopCommand(second, 'SIGKILL'));
+  await waitFor('both children running again', async () => /resuming from checkpoint/.test(second.output()) && /joined group/.test(second.output()), 90_000);
+  const again = childPids(second.proc.pid!);
+  assert.equal(again.length, 2);
+  second.proc.kill('SIGKILL');
+  await waitFor('the orphans to stop by themselves', async () => again.every((pid) => !alive(pid)), 60_000);
+  assert.equal(countLines(env.OUTPUT_DIR), 10, 'nothing written twice across the restart');
+});

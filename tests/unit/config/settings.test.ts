@@ -33,7 +33,9 @@ test('a config file sets values; the environment overrides it; origins are kept'
     'POOL_SIZE = 3',
     'DISCOUNT_CATEGORY="home & garden"',
     "MYSQL_PASSWORD='p#ss word'",
-    'KAFKA_TOPIC=orders   # trailing comment',
+    'KAFKA_TOPIC=orders',
+    'KAFKA_SASL_MECHANISM=PLAIN',
+    'MYSQL_ADMIN_PASSWORD=a # b',
     'export KAFKA_GROUP=analytics',
     '',
   ].join('\n'));
@@ -43,6 +45,7 @@ test('a config file sets values; the environment overrides it; origins are kept'
   assert.equal(config.pool.discount.category, 'HOME & GARDEN');
   assert.equal(config.mysql.password, 'p#ss word');
   assert.equal(config.kafka.topic, 'orders');
+  assert.equal(config.mysqlAdmin.password, 'a # b', 'a # inside a value is kept, as systemd does');
   assert.equal(config.pool.group, 'analytics');
   const resolved = resolveSettings({ POOL_SIZE: '7' }, path);
   assert.equal(resolved.origin.KAFKA_BROKERS, 'file');
@@ -52,7 +55,8 @@ test('a config file sets values; the environment overrides it; origins are kept'
 
 test('a config file with a typo, a malformed line or a wrong path is refused with the line', () => {
   fails({ CDC_CONFIG: file('typo.env', 'KAFKA_BROKERS=k:1\nKAFKA_BROKER=k:2\n') }, /typo\.env:2: unknown setting KAFKA_BROKER \(did you mean KAFKA_BROKERS\?\)/);
-  fails({ CDC_CONFIG: file('bad.env', 'just words\n') }, /bad\.env:1: expected KEY=VALUE/);
+  fails({ CDC_CONFIG: file('bad.env', 'just words\nKAFKA_SASL_PASSWORD: hunter2-typo\n') }, /bad\.env:1: expected KEY=VALUE/);
+  assert.throws(() => loadConfig({ CDC_CONFIG: file('bad2.env', 'KAFKA_SASL_PASSWORD: hunter2-typo\n') }), (err: Error) => /bad2\.env:1:/.test(err.message) && !err.message.includes('hunter2'));
   fails({ CDC_CONFIG: join(dir, 'missing.env') }, /config file .*missing\.env cannot be read \(ENOENT\)/);
   assert.doesNotThrow(() => loadConfig({ CDC_CONFIG: file('pass.env', 'RDKAFKA_SOCKET_KEEPALIVE_ENABLE=true\n') }));
 });
@@ -101,13 +105,17 @@ test('metrics ports: off, any free port, or a number; registry auth needs both h
   assert.equal(loadConfig({ POOL_METRICS_PORT: '0' }).ops.poolMetricsPort, 0);
   fails({ POOL_METRICS_PORT: '70000' }, /^POOL_METRICS_PORT="70000"/);
   fails({ SCHEMA_REGISTRY_USERNAME: 'u' }, /^SCHEMA_REGISTRY_PASSWORD is missing/);
+  assert.throws(() => loadConfig({ SCHEMA_REGISTRY_URL: 'https://reg:pw-in-url-9@registry:8081' }), (err: Error) =>
+    /^SCHEMA_REGISTRY_URL carries credentials/.test(err.message) && !err.message.includes('pw-in-url-9'));
   assert.deepEqual(loadConfig({ SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'p' }).registry.auth, { username: 'u', password: 'p' });
 });
 
 test('--print-config shows every setting with its origin and no secret', () => {
   const path = file('secret.env', 'KAFKA_SASL_PASSWORD=file-secret-123\n');
-  const text = formatSettings(resolveSettings({ MYSQL_PASSWORD: 'env-secret-456', RDKAFKA_SSL_KEYSTORE_PASSWORD: 'ks-secret-789' }, path));
-  for (const secret of ['file-secret-123', 'env-secret-456', 'ks-secret-789']) assert.ok(!text.includes(secret), `${secret} is redacted`);
+  const text = formatSettings(resolveSettings({
+    MYSQL_PASSWORD: 'env-secret-456', RDKAFKA_SSL_KEYSTORE_PASSWORD: 'ks-secret-789', RDKAFKA_SSL_KEY_PEM: 'inline-key-pem-000',
+  }, path));
+  for (const secret of ['file-secret-123', 'env-secret-456', 'ks-secret-789', 'inline-key-pem-000']) assert.ok(!text.includes(secret), `${secret} is redacted`);
   assert.match(text, /^KAFKA_SASL_PASSWORD=\*\*\* +# file$/m);
   assert.match(text, /^MYSQL_PASSWORD=\*\*\* +# env$/m);
   assert.match(text, /^KAFKA_BROKERS=127\.0\.0\.1:9092 +# default$/m);
