@@ -230,9 +230,10 @@ test('no secret appears in any log line: SASL run, wrong SASL password, wrong My
   }
 });
 
+/** The pipeline processes npm start runs (tsx may also start an esbuild service of its own: not counted). */
 function childPids(pid: number): number[] {
-  const res = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return res.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  const res = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return res.stdout.split('\n').filter((l) => /src\/cli\/(source|consumers)\.ts/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
 const alive = (pid: number) => {
