@@ -14,6 +14,7 @@ import { StandaloneKafkaProbe } from '../sink/probe.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
 import { OutputIndex } from './output-index.js';
+import { OutputLock } from './output-lock.js';
 
 export interface SupervisorDeps {
   config: Config;
@@ -85,6 +86,16 @@ export class Supervisor {
   async run(): Promise<void> {
     const { config } = this.deps;
     await mkdir(config.pool.outputDir, { recursive: true });
+    const lock = await OutputLock.acquire(config.pool.outputDir, config.pool.instance, this.log);
+    try {
+      await this.runLocked();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async runLocked(): Promise<void> {
+    const { config } = this.deps;
     const { index, report } = await OutputIndex.load(config.pool.outputDir);
     this.log.info(`output ${config.pool.outputDir}: ${report.files} files, ${report.lines} lines already written`, {
       repairedBytes: report.repairedBytes,

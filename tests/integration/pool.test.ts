@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -192,4 +192,26 @@ test('a consumer killed inside the pool: the group rebalances, it rejoins, nothi
   await sleep(2000);
   assert.equal(await stopPool(pool), 0);
   assertExactlyOnce(readOutput(env.OUTPUT_DIR));
+});
+
+test('a second supervisor on the same output files waits for the lock, then exits 2 naming the holder; other instances share the directory', { timeout: 300_000 }, async (t) => {
+  const env = poolEnv({ POOL_SIZE: '2' });
+  const first = startPool(env);
+  t.after(() => stopPool(first, 'SIGKILL'));
+  await waitFor('the first supervisor to join', async () => /joined group/.test(first.output()), 60_000);
+  const lockFile = join(env.OUTPUT_DIR, '.pool.lock');
+  assert.equal(JSON.parse(readFileSync(lockFile, 'utf8')).pid, first.proc.pid);
+
+  const second = startPool(env);
+  t.after(() => stopPool(second, 'SIGKILL'));
+  const other = startPool({ ...env, POOL_INSTANCE: 'b' });
+  t.after(() => stopPool(other, 'SIGKILL'));
+  assert.equal(await second.exited, 2, second.output());
+  assert.match(second.output(), new RegExp(`is written by another supervisor \\(pid ${first.proc.pid} on .*\\); give this one its own OUTPUT_DIR or POOL_INSTANCE`));
+  assert.ok(!/joined group/.test(second.output()), 'it never consumed');
+  assert.match(other.output(), /joined group/, 'a supervisor with its own POOL_INSTANCE runs beside it');
+
+  assert.equal(await stopPool(first), 0);
+  assert.ok(!existsSync(lockFile), 'a clean stop releases the lock');
+  assert.equal(await stopPool(other), 0);
 });
