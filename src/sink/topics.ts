@@ -16,14 +16,15 @@ export interface TopicSpec {
 
 export async function ensureTopic(kafka: KafkaConnection, spec: TopicSpec): Promise<'created' | 'exists'> {
   // Metadata first: it is the common case, and its client reports refused credentials (the admin client cannot).
-  const created = (await partitionCount(kafka, spec.name)) === 0 && (await createTopic(kafka, spec));
+  // Just created with spec.partitions: not checked again, as metadata may not show a new topic's partitions yet.
+  if ((await partitionCount(kafka, spec.name)) === 0 && (await createTopic(kafka, spec))) return 'created';
   const actual = await partitionCount(kafka, spec.name);
   if (actual !== spec.partitions) {
     throw new TopicMismatchError(
       `topic ${spec.name} has ${actual} partitions but ${spec.partitions} are configured; re-partitioning would move ` +
         'keys and break per-key order: set KAFKA_PARTITIONS to match or use a new topic');
   }
-  return created ? 'created' : 'exists';
+  return 'exists';
 }
 
 /** False when another process created it first. */

@@ -110,6 +110,7 @@ export async function streamingSource(t: { after(fn: () => unknown): void }, ext
   t.after(() => admin.end());
   const source = startSource(env);
   t.after(() => stopSource(source, 'SIGKILL'));
-  await waitFor('the daemon to start streaming', async () => source.output().includes('starting at the binlog'), 60_000);
+  await waitFor('the daemon to start streaming', async () => source.output().includes('starting at the binlog'), 60_000)
+    .catch((err: Error) => { throw new Error(`${err.message}; the daemon said:\n${source.output().split('\n').slice(-20).join('\n')}`); });
   return { env, admin, source };
 }
