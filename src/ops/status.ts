@@ -11,6 +11,7 @@ import mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';
 import type { Config } from '../config.js';
 import { rdkafkaOptions } from '../config/kafka.js';
+import { disconnectWithin } from '../sink/disconnect.js';
 import { kafkaError } from '../sink/errors.js';
 import { readCheckpoint, type Checkpoint } from '../source/checkpoint.js';
 
@@ -121,13 +122,6 @@ function connect(config: Config, group: string, extra: Record<string, unknown> =
     consumer.connect({ timeout: 20_000 }, (err) => (err ? reject(kafkaError('connecting to Kafka', err)) : resolve(consumer))));
 }
 
-function disconnect(consumer: Consumer): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 10_000);
-    consumer.disconnect(() => { clearTimeout(timer); resolve(); });
-  });
-}
-
 export async function groupStatus(config: Config, options: { count?: boolean } = {}): Promise<GroupStatus> {
   const { topic } = config.kafka;
   const status: GroupStatus = { group: config.pool.group, topic, partitions: [], lag: 0 };
@@ -158,7 +152,7 @@ export async function groupStatus(config: Config, options: { count?: boolean } =
   } catch (err) {
     status.error = (err as Error).message;
   } finally {
-    if (consumer) await disconnect(consumer);
+    if (consumer) await disconnectWithin(consumer, 10_000);
   }
   return status;
 }
@@ -191,7 +185,7 @@ async function countPending(config: Config, partitions: PartitionStatus[], commi
       }
     }
   } finally {
-    await disconnect(reader);
+    await disconnectWithin(reader, 10_000);
   }
 }
 

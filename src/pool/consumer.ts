@@ -10,9 +10,9 @@ import { rdkafkaOptions } from '../config/kafka.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PoolMetrics } from '../ops/pool-metrics.js';
-import { connectError, kafkaError } from '../sink/errors.js';
+import { disconnectWithin } from '../sink/disconnect.js';
+import { connectError, kafkaError, logClientErrors } from '../sink/errors.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
-import { logClientErrors } from '../sink/tx-producer.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import type { Decoder } from './decoder.js';
 import { LineFile } from './line-file.js';
@@ -49,7 +49,6 @@ export class PoolConsumer {
   everConnected = false;
   /** When the consume loop last came round: a loop stuck on Kafka or the disk stops advancing it. */
   lastLoopMs = Date.now();
-  clientStats: ClientStats | undefined;
   private readonly committedNext = new Map<number, number>();
   private markersCheckedMs = 0;
 
@@ -77,12 +76,13 @@ export class PoolConsumer {
     const consumerLabel = { consumer: String(slot) };
     logClientErrors(this.consumer, this.log);
     this.consumer.on('event.stats', (event: { message: string }) => {
+      let stats: ClientStats;
       try {
-        this.clientStats = parseStats(event.message, config.kafka.topic);
+        stats = parseStats(event.message, config.kafka.topic);
       } catch {
         return; // a malformed statistics blob only costs one sample
       }
-      for (const [partition, lag] of this.clientStats.lag) {
+      for (const [partition, lag] of stats.lag) {
         if (this.assigned.has(partition) && lag >= 0) metrics.lag.set({ partition: String(partition) }, lag);
       }
     });
@@ -155,10 +155,7 @@ export class PoolConsumer {
       this.deps.metrics.assigned.set({ consumer: String(slot) }, 0);
       await lines.close().catch(() => undefined);
       await dead.close().catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 15_000);
-        this.consumer.disconnect(() => { clearTimeout(timer); resolve(); });
-      });
+      await disconnectWithin(this.consumer, 15_000);
     }
     if (failure) throw failure;
   }

@@ -1,5 +1,7 @@
 import { kafkajsOptions, type KafkaConnection } from '../config/kafka.js';
+import type Kafka from 'node-rdkafka';
 import { PipelineError } from '../errors.js';
+import type { Logger } from '../log.js';
 
 /** The topic exists with a layout the pipeline cannot use safely. */
 export class TopicMismatchError extends PipelineError {}
@@ -70,4 +72,15 @@ export async function connectError(what: string, err: unknown, kafka: KafkaConne
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** librdkafka repeats a broker error on every reconnect attempt; one line per kind per 30 s is enough. */
+export function logClientErrors(client: Kafka.Producer | Kafka.KafkaConsumer, logger: Logger): void {
+  const last = new Map<string, number>();
+  (client as Kafka.Producer).on('event.error', (err: Kafka.LibrdKafkaError) => {
+    const kind = `${err.code ?? ''}:${err.message}`;
+    if (Date.now() - (last.get(kind) ?? 0) < 30_000) return;
+    last.set(kind, Date.now());
+    logger.warn(`kafka client: ${err.message}`, { code: err.code });
+  });
 }

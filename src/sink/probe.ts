@@ -5,6 +5,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
+import { disconnectWithin } from './disconnect.js';
 
 const EVERY_MS = 5000;
 /** No answer for this long means not reachable. */
@@ -84,11 +85,7 @@ export class StandaloneKafkaProbe {
     this.stopped = true;
     clearInterval(this.timer);
     this.probe?.stop();
-    if (!this.producer.isConnected()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      this.producer.disconnect(() => { clearTimeout(timer); resolve(); });
-    });
+    return this.producer.isConnected() ? disconnectWithin(this.producer, 5000) : Promise.resolve();
   }
 
   private connect(): void {

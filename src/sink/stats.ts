@@ -4,7 +4,6 @@
  * for health: an idle client closes connections it does not need; see probe.ts.)
  */
 export interface ClientStats {
-  atMs: number;
   queuedMessages: number;
   /** Consumer lag by partition of `topic` (offsets; -1 when librdkafka does not know it yet). */
   lag: Map<number, number>;
@@ -17,7 +16,7 @@ interface RawStats {
 
 export const STATS_INTERVAL_MS = 5000;
 
-export function parseStats(json: string, topic?: string, nowMs = Date.now()): ClientStats {
+export function parseStats(json: string, topic?: string): ClientStats {
   const raw = JSON.parse(json) as RawStats;
   const lag = new Map<number, number>();
   const partitions = topic ? raw.topics?.[topic]?.partitions ?? {} : {};
@@ -25,5 +24,5 @@ export function parseStats(json: string, topic?: string, nowMs = Date.now()): Cl
     if (p.partition === undefined || p.partition < 0 || p.fetch_state === 'none') continue;
     lag.set(p.partition, p.consumer_lag ?? -1);
   }
-  return { atMs: nowMs, queuedMessages: raw.msg_cnt ?? 0, lag };
+  return { queuedMessages: raw.msg_cnt ?? 0, lag };
 }

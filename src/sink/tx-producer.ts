@@ -7,7 +7,8 @@ import Kafka from 'node-rdkafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
 import type { Logger } from '../log.js';
-import { connectError, kafkaError } from './errors.js';
+import { disconnectWithin } from './disconnect.js';
+import { connectError, kafkaError, logClientErrors } from './errors.js';
 import { KafkaProbe } from './probe.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from './stats.js';
 
@@ -93,27 +94,10 @@ export class TxProducer {
 
   disconnect(): Promise<void> {
     this.probe?.stop();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 10_000);
-      this.producer.disconnect(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return disconnectWithin(this.producer, 10_000);
   }
 
   private call(what: string, fn: (cb: (err: unknown) => void) => void): Promise<void> {
     return new Promise((resolve, reject) => fn((err) => (err ? reject(kafkaError(what, err)) : resolve())));
   }
-}
-
-/** librdkafka repeats a broker error on every reconnect attempt; one line per kind per 30 s is enough. */
-export function logClientErrors(client: Kafka.Producer | Kafka.KafkaConsumer, logger: Logger): void {
-  const last = new Map<string, number>();
-  (client as Kafka.Producer).on('event.error', (err: Kafka.LibrdKafkaError) => {
-    const kind = `${err.code ?? ''}:${err.message}`;
-    if (Date.now() - (last.get(kind) ?? 0) < 30_000) return;
-    last.set(kind, Date.now());
-    logger.warn(`kafka client: ${err.message}`, { code: err.code });
-  });
 }
