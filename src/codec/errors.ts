@@ -1,4 +1,4 @@
-import { PipelineError } from '../errors.js';
+import { ConfigError, PipelineError } from '../errors.js';
 
 /** The table changed in a way the value schema cannot follow without breaking its readers. Exit code 4. */
 export class SchemaIncompatibleError extends PipelineError {
@@ -19,3 +19,9 @@ export class WireFormatError extends PipelineError {}
 
 /** The registry answered that it has no schema with this id: the message is poison, not the registry down. */
 export class UnknownSchemaError extends PipelineError {}
+
+/**
+ * SCHEMA_REGISTRY_URL answers, but not with a Confluent-compatible API (a path missing, another service), or
+ * refuses the credentials. Exit code 2: no message may be dead-lettered for it, no restart can mend it.
+ */
+export class RegistryConfigError extends ConfigError {}

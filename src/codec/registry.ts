@@ -4,7 +4,7 @@
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { RegistryError, UnknownSchemaError } from './errors.js';
+import { RegistryConfigError, RegistryError, UnknownSchemaError } from './errors.js';
 
 export class Registry {
   private readonly client: SchemaRegistry;
@@ -19,6 +19,40 @@ export class Registry {
     this.url = url;
     this.headers = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } : {};
     this.client = new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }, { forSchemaOptions: {} });
+  }
+
+  /**
+   * Asks the registry for its subjects: the cheapest call of the Confluent API. A wrong path (Apicurio answers
+   * 404 at its bare port) or refused credentials are a RegistryConfigError; a registry that cannot be reached
+   * is a retriable RegistryError, as everywhere else.
+   */
+  async check(): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/subjects`, { headers: this.headers, signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      throw this.explain('checking the schema registry', err);
+    }
+    const body = await res.text().catch(() => '');
+    if (res.status === 401 || res.status === 403) {
+      throw new RegistryConfigError(`the schema registry at ${this.url} refused the credentials (HTTP ${res.status}); check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD`);
+    }
+    if (res.ok && isJsonArray(body)) return;
+    if (res.status >= 500) throw new RegistryError(`checking the schema registry at ${this.url}: HTTP ${res.status}; retrying`);
+    throw new RegistryConfigError(
+      `SCHEMA_REGISTRY_URL=${this.url} does not serve a Confluent-compatible registry API (GET /subjects answered HTTP ${res.status}); ` +
+        'set it to the API\'s base URL (for Apicurio Registry it ends in /apis/ccompat/v7)');
+  }
+
+  /** check(), where an outage is for later calls to retry: throws only a RegistryConfigError; says what else went wrong. */
+  async checkSettings(): Promise<string | undefined> {
+    try {
+      await this.check();
+      return undefined;
+    } catch (err) {
+      if (err instanceof RegistryConfigError) throw err;
+      return (err as Error).message;
+    }
   }
 
   /** Registers under `subject` with BACKWARD compatibility set explicitly; returns the schema id. */
@@ -55,16 +89,29 @@ export class Registry {
     } catch (err) {
       throw this.explain(`fetching schema ${id}`, err);
     }
-    if (res.status === 404) throw new UnknownSchemaError(`schema id ${id} is unknown to the registry at ${this.url}`);
+    if (res.status === 404) {
+      // Only the API's own "schema not found" (40403) makes the message poison; any other 404 is the URL.
+      const body = await res.text().catch(() => '');
+      if (errorCode(body) === 40403) throw new UnknownSchemaError(`schema id ${id} is unknown to the registry at ${this.url}`);
+      throw new RegistryConfigError(
+        `SCHEMA_REGISTRY_URL=${this.url} answered HTTP 404 without the registry API's error code for schema ${id}; ` +
+          'set it to the API\'s base URL (for Apicurio Registry it ends in /apis/ccompat/v7)');
+    }
     if (!res.ok) throw new RegistryError(`fetching schema ${id} from ${this.url}: HTTP ${res.status}`);
     const body = (await res.json()) as { schema: string };
     return avro.Type.forSchema(JSON.parse(body.schema));
   }
 
-  private explain(what: string, err: unknown): RegistryError {
+  private explain(what: string, err: unknown): RegistryError | RegistryConfigError {
     const e = err as { message?: string; status?: number; cause?: { code?: string } };
     if (e.status === 409 || /incompatible/i.test(e.message ?? '')) {
       return new RegistryError(`${what}: the registry rejected it as incompatible (${e.message}); the position is kept`, { cause: err });
+    }
+    if (e.status === 404 || e.status === 401 || e.status === 403) {
+      return new RegistryConfigError(
+        `${what}: the registry at ${this.url} answered HTTP ${e.status}; check SCHEMA_REGISTRY_URL` +
+          `${e.status === 404 ? ' (for Apicurio Registry it ends in /apis/ccompat/v7)' : ', SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD'}`,
+        { cause: err });
     }
     const unreachable = /ECONNREFUSED|ENOTFOUND|fetch failed|socket hang up/i.test(`${e.message} ${e.cause?.code ?? ''}`);
     return new RegistryError(
@@ -73,5 +120,22 @@ export class Registry {
         : `${what}: ${e.message ?? String(err)}`,
       { cause: err },
     );
+  }
+}
+
+function isJsonArray(text: string): boolean {
+  try {
+    return Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
+
+function errorCode(text: string): number | undefined {
+  try {
+    const code = (JSON.parse(text) as { error_code?: unknown }).error_code;
+    return typeof code === 'number' ? code : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -127,6 +127,7 @@ export async function runReplay(deps: {
     let done = ranges.reduce((n, r) => n + (Math.max(r.start, resumeAt.get(r.partition) ?? r.start) - r.start), 0);
     consumer.on('partition.eof', (p) => open.delete(p.partition));
     consumer.assign(assignment);
+    await deps.registry.check();
     const decoder = new Decoder(deps.registry);
     while (open.size > 0) {
       const batch = await call<Kafka.Message[]>((cb) => consumer.consume(config.pool.batch, cb), `reading ${topic}`);

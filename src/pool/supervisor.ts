@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RegistryConfigError } from '../codec/errors.js';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
@@ -103,6 +104,10 @@ export class Supervisor {
     if (report.repairedBytes > 0) this.log.warn(`cut ${report.repairedBytes} bytes of torn last lines left by a crash`);
     this.started = true;
     this.probe = new StandaloneKafkaProbe(config.kafka);
+    // A wrong registry URL would make every message look poison: stop before consuming any. A registry that is
+    // only down is retried by the consumers, message by message, without dead-lettering.
+    const outage = await this.deps.registry.checkSettings();
+    if (outage) this.log.warn(`${outage}; the consumers wait for it`);
     const decoder = new Decoder(this.deps.registry);
     const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, index));
     try {
@@ -124,7 +129,7 @@ export class Supervisor {
         await consumer.run();
       } catch (err) {
         this.everConnected ||= consumer.everConnected || [...this.running.values()].some((c) => c.connected);
-        if (err instanceof PipelineError && err.exitCode === 2 && !this.everConnected) {
+        if (err instanceof RegistryConfigError || (err instanceof PipelineError && err.exitCode === 2 && !this.everConnected)) {
           // Credentials refused from the start: every restart would be refused too. Stop the pool and let the
           // operator fix them. (Refused later, e.g. while a broker restarts, it is retried like any failure.)
           this.fatal ??= err;

@@ -42,6 +42,7 @@ export async function runBackfill(deps: {
 }): Promise<BackfillResult> {
   const { config } = deps;
   const log = deps.logger.child({ component: 'backfill' });
+  await deps.registry.check();
   await ensureTopic(config.kafka, { name: config.kafka.topic, partitions: config.kafka.partitions });
   await ensureTopic(config.kafka, { name: config.source.checkpointTopic, partitions: 1, config: { 'cleanup.policy': 'compact' } });
   const key = `${config.source.id}.backfill`;

@@ -51,7 +51,8 @@ export class SourceDaemon {
   private readonly log: Logger;
   /** This process's claim on the source id, written into every checkpoint. */
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private sessions = 0;
+  /** Whether this process has committed its claim: before that, the checkpoint's owner is a predecessor, not a rival. */
+  private claimed = false;
   readonly metrics: SourceMetrics;
   private phase: Phase = 'starting';
   private lastError = '';
@@ -134,8 +135,11 @@ export class SourceDaemon {
 
   private async session(healthy: () => void): Promise<void> {
     const { config, registry } = this.deps;
-    if (this.sessions++ > 0) await this.assertStillOwner();
+    if (this.claimed) await this.assertStillOwner();
     const server = await preflight(this.deps.mysql);
+    // A wrong URL stops the daemon now, not at the first change; an outage is retried when a schema is needed.
+    const outage = await registry.checkSettings();
+    if (outage) this.log.warn(outage);
     // The producer first: its initTransactions fences any older instance, so the checkpoint read next is final.
     const producer = await TxProducer.connect({
       kafka: config.kafka, transactionalId: `cdc-source-${config.source.id}`, logger: this.deps.logger.child({ component: 'producer' }),
@@ -418,6 +422,7 @@ export class SourceDaemon {
     await producer.begin();
     await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(config.source.id));
     await producer.commit();
+    this.claimed = true;
   }
 }
 

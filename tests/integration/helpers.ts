@@ -1,4 +1,5 @@
 /** Shared set-up for tests against the running local stack (`npm run stack:up`). */
+import { createServer, connect as tcpConnect, type Server } from 'node:net';
 import mysql from 'mysql2/promise';
 import { loadConfig, type Config } from '../../src/config.js';
 import { mysqlOptions } from '../../src/mysql.js';
@@ -25,4 +26,25 @@ export function freshId(): number {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** A loopback port with nothing behind it (yet): a service that is down. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+  });
+}
+
+/** Opens `port` as a TCP forwarder to a real service: the service "comes up" there. */
+export function forward(port: number, host: string, targetPort: number): Promise<Server> {
+  const server = createServer((client) => {
+    const upstream = tcpConnect(targetPort, host);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }

@@ -10,8 +10,8 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
-export function startCommand(entry: string, env: Record<string, string>): Running {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function startCommand(entry: string, env: Record<string, string>, args: string[] = []): Running {
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: root,
     // Metrics endpoints are off unless a test asks for one: several daemons run side by side in some tests.
     env: { ...process.env, SOURCE_METRICS_PORT: 'off', POOL_METRICS_PORT: 'off', ...env },

@@ -3,10 +3,9 @@
  * connection, an unreachable registry at start. Each ends with nothing lost and nothing doubled.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect as tcpConnect, type Server } from 'node:net';
 import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2';
-import { config, freshId } from './helpers.js';
+import { config, forward, freePort, freshId } from './helpers.js';
 import { changesOnly, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor, type Landed } from './source-helpers.js';
 
 async function insertRows(admin: import('mysql2/promise').Connection, n: number, tag: string): Promise<number[]> {
@@ -57,25 +56,14 @@ test('a lost binlog connection restarts from the checkpoint without loss or dupl
 
 test('an unreachable registry at start is retried with a clear message, then events flow', async (t) => {
   // A port with nothing behind it until the test opens a forwarder to the real registry.
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const p = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const real = new URL(config.registry.url);
   const { env, admin, source } = await streamingSource(t, { SCHEMA_REGISTRY_URL: `http://127.0.0.1:${port}${real.pathname}` });
   const ids = await insertRows(admin, 50, 'registry-down');
   await waitFor('a retry naming the registry', async () => /schema registry unreachable at .*retrying/.test(source.output()), 30_000);
   assert.equal(source.proc.exitCode, null, 'still running, not crash-looping');
 
-  const forwarder: Server = createServer((client) => {
-    const upstream = tcpConnect(Number(real.port), real.hostname);
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => forwarder.listen(port, '127.0.0.1', resolve));
+  const forwarder = await forward(port, real.hostname, Number(real.port));
   t.after(() => forwarder.close());
   ids.push(...(await insertRows(admin, 50, 'registry-up')));
   await waitCaughtUp(env, admin, 120_000);
