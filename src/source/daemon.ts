@@ -117,6 +117,11 @@ export class SourceDaemon {
           this.phase = 'stopped';
           throw err;
         }
+        if (this.stopping) {
+          this.log.info(`stopped while restarting (${err.message}); the checkpoint is where it was`);
+          this.phase = 'stopped';
+          return;
+        }
         attempt++;
         this.phase = 'restarting';
         this.lastError = err.message;
@@ -126,6 +131,8 @@ export class SourceDaemon {
         await this.interruptibleSleep(delay);
       }
     }
+    this.phase = 'stopped';
+    this.log.info('stopped during the back-off before a restart; the checkpoint is where it was');
   }
 
   private async interruptibleSleep(ms: number): Promise<void> {
@@ -169,6 +176,8 @@ export class SourceDaemon {
       this.phase = 'streaming';
       this.progressed();
       this.wake = () => channel.fail(new StopRequested());
+      // A stop asked for while the session was starting (preflight, connect, checkpoint, reader) is acted on now.
+      if (this.stopping) this.wake();
       await this.pump(channel, producer, checkpoint, healthy);
     } finally {
       this.wake = undefined;

@@ -13,7 +13,7 @@ import { frame } from '../../src/codec/wire.js';
 import { Decoder, PoisonError } from '../../src/pool/decoder.js';
 import { config, forward, freePort, freshId } from './helpers.js';
 import { startCommand } from './process.js';
-import { changesOnly, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor } from './source-helpers.js';
+import { changesOnly, isolatedSource, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor } from './source-helpers.js';
 
 /** The registry's bare address: Apicurio answers there too, but with 404 for every Confluent API path. */
 const bareRegistry = new URL(config.registry.url).origin;
@@ -43,6 +43,18 @@ test('MySQL up late after a clean stop: the source retries as the owner it is, n
   const landed = changesOnly(await readTopic(env.KAFKA_TOPIC));
   assert.deepEqual(ids.map((id) => landed.filter((l) => l.key === String(id)).length), [1, 1], 'each change once');
   assert.equal(await stopSource(second), 0);
+});
+
+test('SIGTERM during the back-off after a failed start stops the source at once, saying so', async (t) => {
+  const port = await freePort();
+  const source = startSource({ ...isolatedSource(), MYSQL_PORT: String(port) });
+  t.after(() => stopSource(source, 'SIGKILL'));
+  await waitFor('a restart with back-off', async () => source.output().includes('restarting from the last checkpoint'), 60_000);
+  const asked = Date.now();
+  source.proc.kill('SIGTERM');
+  assert.equal(await source.exited, 0);
+  assert.ok(Date.now() - asked < 5_000, 'within 5 s, not after the back-off');
+  assert.match(source.output(), /stopped during the back-off/);
 });
 
 test('a registry URL without its API path: every command stops at start with exit 2 naming SCHEMA_REGISTRY_URL', async (t) => {
