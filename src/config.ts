@@ -49,6 +49,8 @@ export interface PoolConfig {
   discount: { category: string; percent: number };
   /** Messages per consume call, and per fsync + commit at most. */
   batch: number;
+  /** librdkafka's prefetch queue per consumer, KiB: with POOL_SIZE, most of the supervisor's memory. */
+  prefetchKiB: number;
 }
 
 export interface SourceConfig {
@@ -114,6 +116,7 @@ export const DEFAULTS = {
   DISCOUNT_CATEGORY: 'ELECTRONICS',
   DISCOUNT_PERCENT: '10',
   POOL_BATCH: '1000',
+  POOL_PREFETCH_KIB: '4096',
   METRICS_HOST: '127.0.0.1',
   SOURCE_METRICS_PORT: '9471',
   POOL_METRICS_PORT: '9472',
@@ -383,6 +386,7 @@ export function parseSettings(env: Settings): Config {
       instance: optional(env, 'POOL_INSTANCE', /^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (it becomes part of file names)'),
       discount: { category: raw(env, 'DISCOUNT_CATEGORY').trim().toUpperCase(), percent: percent(env, 'DISCOUNT_PERCENT') },
       batch: int(env, 'POOL_BATCH', 1, 100_000),
+      prefetchKiB: int(env, 'POOL_PREFETCH_KIB', 256, 2_097_151),
     },
     ops: {
       metricsHost: text(env, 'METRICS_HOST'),

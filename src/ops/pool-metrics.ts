@@ -1,5 +1,5 @@
 /** The consumer supervisor's Prometheus metrics, created per process and passed in. */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createPoolMetrics(registry: Registry = new Registry()) {
   const registers = [registry];
@@ -23,6 +23,12 @@ export function createPoolMetrics(registry: Registry = new Registry()) {
     assigned: new Gauge({ name: 'cdc_pool_assigned_partitions', help: 'Partitions held, by consumer', labelNames: ['consumer'], registers }),
     running: new Gauge({ name: 'cdc_pool_consumers_running', help: 'Consumers connected and consuming', registers }),
     lastWrite: new Gauge({ name: 'cdc_pool_last_write_timestamp_seconds', help: 'Unix time of the last batch written', registers }),
+    endToEnd: new Histogram({
+      name: 'cdc_pool_end_to_end_latency_seconds',
+      help: 'From the source reading a change off the binlog to its line being fsynced',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
     ready: new Gauge({ name: 'cdc_pool_ready', help: '1 when /readyz says ready', registers }),
   };
 }

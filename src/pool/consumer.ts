@@ -29,6 +29,9 @@ export interface ConsumerDeps {
 
 export type ConsumerStats = BatchStats;
 
+/** How long a consume call waits for a first message; with partition EOF on, it returns soon after the last one. */
+const CONSUME_TIMEOUT_MS = 100;
+
 export function outputName(instance: string, slot: number, kind: 'lines' | 'dead'): string {
   const base = instance ? `consumer-${instance}-${slot}` : `consumer-${slot}`;
   return kind === 'lines' ? `${base}.jsonl` : `${base}.deadletter.jsonl`;
@@ -51,6 +54,10 @@ export class PoolConsumer {
   lastLoopMs = Date.now();
   private readonly committedNext = new Map<number, number>();
   private markersCheckedMs = 0;
+  /** The consume loop is running: revocations wait for it to write what it has read. */
+  private looping = false;
+  /** Partitions the group has taken back, held until what was read of them is written and committed. */
+  private revoking: Kafka.Assignment[] = [];
 
   constructor(private readonly deps: ConsumerDeps) {
     const { config, slot } = deps;
@@ -63,14 +70,27 @@ export class PoolConsumer {
       'enable.auto.offset.store': false,
       'isolation.level': 'read_committed',
       'partition.assignment.strategy': 'cooperative-sticky',
-      'fetch.wait.max.ms': 100,
+      'fetch.wait.max.ms': 10,
+      // A consume call returns soon after reaching the end of the partitions it reads, with what it has: a
+      // trickle is written at once instead of waiting for a full batch (node-rdkafka applies the consume timeout
+      // to each message, not to the call).
+      'enable.partition.eof': true,
+      // The prefetch queue is most of a consumer's memory: bounded by POOL_PREFETCH_KIB.
+      'queued.max.messages.kbytes': config.pool.prefetchKiB,
+      'fetch.max.bytes': Math.max(1 << 20, Math.min(52_428_800, config.pool.prefetchKiB * 1024)),
+      'max.partition.fetch.bytes': Math.max(65_536, Math.min(1 << 20, Math.floor((config.pool.prefetchKiB * 1024) / 4))),
       // A consumer that died (kill -9) holds its partitions until the group gives up on it: keep that short.
       'session.timeout.ms': 6000,
       'heartbeat.interval.ms': 2000,
       // Notice a topic created after the pool started (the source creates it) within seconds, not minutes.
       'topic.metadata.refresh.interval.ms': 5000,
       'statistics.interval.ms': STATS_INTERVAL_MS,
-      rebalance_cb: true,
+      // Assignments are taken at once; a revocation waits until what was read of those partitions is written and
+      // committed, so the next owner (maybe on another host) starts exactly after our last line.
+      rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.onRebalance(err, assignment),
+      offset_commit_cb: (err: Kafka.LibrdKafkaError | null) => {
+        if (err) this.log.warn(`offset commit failed (${err.message}); the written offsets are skipped on redelivery`);
+      },
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
     const { metrics } = deps;
     const consumerLabel = { consumer: String(slot) };
@@ -119,58 +139,139 @@ export class PoolConsumer {
 
   async run(): Promise<void> {
     const { config, slot } = this.deps;
-    const lines = await LineFile.open(join(config.pool.outputDir, outputName(config.pool.instance, slot, 'lines')));
-    const dead = await LineFile.open(join(config.pool.outputDir, outputName(config.pool.instance, slot, 'dead')));
     await new Promise<void>((resolve, reject) => this.consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
       .catch(async (err) => { throw await connectError(`consumer-${slot} connecting`, err, config.kafka); });
+    // Opened only once connected: a consumer that cannot connect holds no file handles while it backs off.
+    let lines: LineFile | undefined;
+    let dead: LineFile | undefined;
     let failure: unknown;
+    let next: Promise<Kafka.Message[]> | undefined;
     try {
-      this.consumer.setDefaultConsumeTimeout(200);
+      lines = await LineFile.open(join(config.pool.outputDir, outputName(config.pool.instance, slot, 'lines')));
+      dead = await LineFile.open(join(config.pool.outputDir, outputName(config.pool.instance, slot, 'dead')));
+      this.consumer.setDefaultConsumeTimeout(CONSUME_TIMEOUT_MS);
       this.consumer.subscribe([config.kafka.topic]);
       this.log.info(`joined group ${config.pool.group} on ${config.kafka.topic}`);
       this.connected = true;
       this.everConnected = true;
+      this.looping = true;
+      next = this.consumeBatch();
       while (!this.stopping) {
         this.lastLoopMs = Date.now();
         if (this.aborted) throw this.aborted;
-        const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
-          this.consumer.consume(config.pool.batch, (err, messages) => {
-            if (!err) return resolve(messages);
-            // The pool may start before the source has created the topic: wait for it, do not crash-loop.
-            if (err.code === Kafka.CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART) {
-              if (!this.waitingForTopic) this.log.warn(`topic ${config.kafka.topic} does not exist yet; waiting for it`);
-              this.waitingForTopic = true;
-              return setTimeout(() => resolve([]), 1000);
-            }
-            reject(kafkaError(`consumer-${slot} consuming`, err));
-          }));
+        const batch = next ? await next : [];
+        next = undefined;
         if (this.aborted) throw this.aborted;
+        // Read the next batch while this one is written: Kafka, the disk and the decoder work side by side.
+        // Not while a revocation waits: what is read of a revoked partition must be written before it is let go.
+        if (!this.stopping && this.revoking.length === 0) next = this.consumeBatch();
         if (batch.length > 0) await this.process(batch, lines, dead);
         else this.commitPastMarkers();
+        if (this.revoking.length > 0) {
+          await this.releaseRevoked(next, lines, dead);
+          next = undefined;
+        }
+        next ??= this.stopping ? undefined : this.consumeBatch();
       }
+      // A batch read ahead but not written is neither in the files nor committed: its next reader gets it again.
+      await next?.catch(() => undefined);
+      // The last asynchronous commits are made sure of, so a graceful stop hands over exactly after our last line.
+      this.commitHeldSync([...this.committedNext.keys()]);
     } catch (err) {
       failure = err;
+      await next?.catch(() => undefined);
     } finally {
+      this.looping = false;
+      this.releaseRevokedNow();
       this.connected = false;
       this.deps.metrics.assigned.set({ consumer: String(slot) }, 0);
-      await lines.close().catch(() => undefined);
-      await dead.close().catch(() => undefined);
+      await lines?.close().catch(() => undefined);
+      await dead?.close().catch(() => undefined);
       await disconnectWithin(this.consumer, 15_000);
     }
     if (failure) throw failure;
   }
 
+  private consumeBatch(): Promise<Kafka.Message[]> {
+    const { config, slot } = this.deps;
+    return new Promise<Kafka.Message[]>((resolve, reject) =>
+      this.consumer.consume(config.pool.batch, (err, messages) => {
+        if (!err) return resolve(messages);
+        // The pool may start before the source has created the topic: wait for it, do not crash-loop.
+        if (err.code === Kafka.CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART) {
+          if (!this.waitingForTopic) this.log.warn(`topic ${config.kafka.topic} does not exist yet; waiting for it`);
+          this.waitingForTopic = true;
+          return setTimeout(() => resolve([]), 1000);
+        }
+        reject(kafkaError(`consumer-${slot} consuming`, err));
+      }));
+  }
+
   private async process(batch: Kafka.Message[], lines: LineFile, dead: LineFile): Promise<void> {
-    const { config, index, decoder } = this.deps;
-    const offsets = await writeBatch(batch, { decoder, index, rule: config.pool.discount, lines, dead, stats: this.stats, log: this.log });
+    const { config, index, decoder, metrics } = this.deps;
+    const offsets = await writeBatch(batch, {
+      decoder, index, rule: config.pool.discount, lines, dead, stats: this.stats, log: this.log,
+      onDurable: (times) => {
+        const now = Date.now();
+        for (const t of times) metrics.endToEnd.observe(Math.max(0, now - t) / 1000);
+      },
+    });
     this.countWritten();
     if (this.aborted) throw this.aborted;
+    // Asynchronous: the lines are durable already, and a blocking commit would stall every consumer of the
+    // process for a coordinator round trip. A failed one is logged; the index skips the redelivery.
     try {
-      this.consumer.commitSync(offsets);
+      this.consumer.commit(offsets);
       for (const o of offsets) this.committedNext.set(o.partition, o.offset);
     } catch (err) {
-      // A partition revoked meanwhile cannot be committed here; its lines are in the index, so its next owner skips them.
       this.log.warn(`offset commit failed (${(err as Error).message}); the written offsets are skipped on redelivery`);
+    }
+  }
+
+  private onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
+    try {
+      if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) this.consumer.incrementalAssign(assignment);
+      else if (err.code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+        this.revoking.push(...assignment);
+        // Nothing in hand when the loop is not running (starting, stopping, disconnecting): let go at once.
+        if (!this.looping) this.releaseRevokedNow();
+      }
+    } catch (e) {
+      if (this.consumer.isConnected()) this.log.warn(`rebalance: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * The loop's side of a revocation: a batch read ahead is written too (it may hold revoked partitions'
+   * messages), the revoked partitions' commits are made synchronous, and only then are they let go.
+   */
+  private async releaseRevoked(ahead: Promise<Kafka.Message[]> | undefined, lines: LineFile, dead: LineFile): Promise<void> {
+    const batch = ahead ? await ahead : [];
+    if (batch.length > 0) await this.process(batch, lines, dead);
+    this.commitHeldSync(this.revoking.map((r) => r.partition));
+    this.releaseRevokedNow();
+  }
+
+  /** Commits, synchronously, the offsets already committed asynchronously for these partitions. */
+  private commitHeldSync(partitions: number[]): void {
+    const { topic } = this.deps.config.kafka;
+    const offsets = partitions.filter((p) => this.committedNext.has(p)).map((partition) => ({ topic, partition, offset: this.committedNext.get(partition)! }));
+    if (offsets.length === 0) return;
+    try {
+      this.consumer.commitSync(offsets);
+    } catch (err) {
+      this.log.warn(`offset commit before letting partitions go failed (${(err as Error).message}); this process's index skips the lines, a supervisor elsewhere may repeat them`);
+    }
+  }
+
+  private releaseRevokedNow(): void {
+    if (this.revoking.length === 0) return;
+    const gone = this.revoking;
+    this.revoking = [];
+    try {
+      this.consumer.incrementalUnassign(gone);
+    } catch (err) {
+      if (this.consumer.isConnected()) this.log.warn(`letting go of revoked partitions: ${(err as Error).message}`);
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * Confluent-framed Avro → the record the transform expects. Each writer schema is resolved once into the
  * reader schema (schemas/product-value.avsc), so older and newer writer versions decode alike.
- * What cannot be decoded is a PoisonError (dead-lettered); a registry that cannot be reached is not.
+ * A batch is prepared first (every writer schema it names fetched, once), then decoded without awaiting per
+ * message. What cannot be decoded is a PoisonError (dead-lettered); a registry that cannot be reached is not.
  */
 import avro from 'avsc';
 import { UnknownSchemaError, WireFormatError } from '../codec/errors.js';
@@ -17,18 +18,35 @@ export class PoisonError extends PipelineError {}
 
 export class Decoder {
   private readonly reader = avro.Type.forSchema(BASE_SCHEMA as avro.Schema);
-  private readonly resolvers = new Map<number, Promise<Resolver>>();
+  /** Writer schema id → its resolver, or the PoisonError that says why there is none (kept: it is lasting). */
+  private readonly ready = new Map<number, Resolver | PoisonError>();
+  private readonly pending = new Map<number, Promise<void>>();
 
   constructor(private readonly registry: Registry) {}
 
-  async decode(value: Buffer): Promise<Record<string, unknown>> {
+  /** Fetches and resolves every writer schema these values name that is not known yet. */
+  async prepare(values: Iterable<Buffer>): Promise<void> {
+    const wanted = new Set<number>();
+    for (const v of values) {
+      if (v.length >= 5 && v[0] === 0) {
+        const id = v.readUInt32BE(1);
+        if (!this.ready.has(id)) wanted.add(id);
+      }
+    }
+    await Promise.all([...wanted].map((id) => this.load(id)));
+  }
+
+  /** Decodes a value whose schema prepare() has seen; throws PoisonError for what can never decode. */
+  decodeReady(value: Buffer): Record<string, unknown> {
     let framed: { schemaId: number; body: Buffer };
     try {
       framed = unframe(value);
     } catch (err) {
       throw new PoisonError((err as WireFormatError).message, { cause: err });
     }
-    const resolver = await this.resolver(framed.schemaId);
+    const resolver = this.ready.get(framed.schemaId);
+    if (resolver === undefined) throw new Error(`writer schema ${framed.schemaId} used before prepare()`);
+    if (resolver instanceof PoisonError) throw resolver;
     try {
       return fromValueRecord(this.reader.fromBuffer(framed.body, resolver) as Record<string, unknown>);
     } catch (err) {
@@ -36,29 +54,33 @@ export class Decoder {
     }
   }
 
-  private resolver(id: number): Promise<Resolver> {
-    let r = this.resolvers.get(id);
-    if (!r) {
-      r = this.build(id);
-      this.resolvers.set(id, r);
-      // Only a lasting answer is cached: a registry outage is retried on the next message.
-      r.catch((err) => { if (!(err instanceof PoisonError)) this.resolvers.delete(id); });
-    }
-    return r;
+  async decode(value: Buffer): Promise<Record<string, unknown>> {
+    await this.prepare([value]);
+    return this.decodeReady(value);
   }
 
-  private async build(id: number): Promise<Resolver> {
+  private load(id: number): Promise<void> {
+    let p = this.pending.get(id);
+    if (!p) {
+      // Only a lasting answer is kept: a registry outage is retried with the next batch.
+      p = this.build(id).then((r) => { this.ready.set(id, r); }).finally(() => this.pending.delete(id));
+      this.pending.set(id, p);
+    }
+    return p;
+  }
+
+  private async build(id: number): Promise<Resolver | PoisonError> {
     let writer: avro.Type;
     try {
       writer = await this.registry.typeOf(id);
     } catch (err) {
-      if (err instanceof UnknownSchemaError) throw new PoisonError(err.message, { cause: err });
+      if (err instanceof UnknownSchemaError) return new PoisonError(err.message, { cause: err });
       throw err;
     }
     try {
       return this.reader.createResolver(writer);
     } catch (err) {
-      throw new PoisonError(`writer schema ${id} cannot be read as ${BASE_SCHEMA.name}: ${(err as Error).message}`, { cause: err });
+      return new PoisonError(`writer schema ${id} cannot be read as ${BASE_SCHEMA.name}: ${(err as Error).message}`, { cause: err });
     }
   }
 }

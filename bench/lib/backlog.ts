@@ -1,0 +1,37 @@
+/**
+ * Backlogs for catch-up scenarios: a binlog backlog (the generator's workload written while nothing reads it)
+ * and a topic backlog (that workload carried to a topic by the source).
+ */
+import { spawn } from 'node:child_process';
+import type mysql from 'mysql2/promise';
+import { readCheckpoint } from '../../src/source/checkpoint.js';
+import { config, waitFor, type BenchEnv } from './pipeline.js';
+import { ROOT } from './procs.js';
+
+/** The issue's workload: 40 % inserts, 50 % updates, 10 % deletes, 500 changes per transaction. */
+export async function generate(changes: number, txSize = 500): Promise<number> {
+  const inserts = Math.round(changes * 0.4);
+  const updates = Math.round(changes * 0.5);
+  const deletes = changes - inserts - updates;
+  return new Promise<number>((resolve, reject) => {
+    const gen = spawn(process.execPath, ['--import', 'tsx', 'src/cli/generate.ts', '--rows', String(inserts), '--updates', String(updates),
+      '--deletes', String(deletes), '--tx-size', String(txSize)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    gen.stdout.on('data', (d) => { out += d; });
+    gen.on('exit', (code) => (code === 0 ? resolve(Number(/generated (\d+)/.exec(out)?.[1])) : reject(new Error(`generator exited ${code}: ${out}`))));
+  });
+}
+
+export async function binlogEnd(admin: mysql.Pool): Promise<{ file: string; pos: number }> {
+  const [rows] = await admin.query<Array<{ File: string; Position: number } & mysql.RowDataPacket>>('SHOW MASTER STATUS');
+  return { file: rows[0]!.File, pos: Number(rows[0]!.Position) };
+}
+
+/** Resolves with the checkpoint's change counter once it has reached the binlog's end as it is now. */
+export async function caughtUp(env: BenchEnv, admin: mysql.Pool, timeoutMs: number): Promise<number> {
+  const end = await binlogEnd(admin);
+  return waitFor(`the checkpoint to reach ${end.file}:${end.pos}`, async () => {
+    const c = await readCheckpoint(config.kafka, env.CHECKPOINT_TOPIC, env.SOURCE_ID).catch(() => undefined);
+    return c && (c.file > end.file || (c.file === end.file && c.pos >= end.pos)) ? c.changes : undefined;
+  }, timeoutMs);
+}

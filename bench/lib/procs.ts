@@ -1,0 +1,91 @@
+/**
+ * The pipeline's processes as a benchmark runs them: from a chosen checkout (this one, or a baseline worktree
+ * for before/after figures in one sitting), with their RSS sampled from /proc while they work.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Proc {
+  name: string;
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  /** Highest RSS seen, MiB. */
+  peakRssMiB: () => number;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+export type Command = 'source' | 'consumers' | 'backfill' | 'generate';
+
+/**
+ * One of the pipeline's commands. From `root` (default: this checkout), compiled (`dist/src/cli/<cmd>.js`) when
+ * that exists there, else through tsx, as `npm run <cmd>` would.
+ */
+export function launch(cmd: Command, env: Record<string, string>, args: string[] = [], root = process.env.BENCH_ROOT ?? ROOT): Proc {
+  const compiled = join(root, 'dist/src/cli', `${cmd}.js`);
+  const argv = existsSync(compiled) ? [compiled, ...args] : ['--import', 'tsx', join(root, 'src/cli', `${cmd}.ts`), ...args];
+  const proc = spawn(process.execPath, argv, {
+    cwd: resolve(root),
+    env: {
+      ...process.env, SOURCE_METRICS_PORT: 'off', POOL_METRICS_PORT: 'off', LOG_FORMAT: 'json',
+      ...(cmd === 'consumers' ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' } : {}),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 2_000_000) out = out.slice(-1_000_000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  let peak = 0;
+  const timer = setInterval(() => { peak = Math.max(peak, rssMiB(proc.pid!)); }, 200);
+  void exited.then(() => clearInterval(timer));
+  return {
+    name: cmd, proc, exited, output: () => out, peakRssMiB: () => Math.max(peak, rssMiB(proc.pid!)),
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** RSS of a process and all its descendants (tsx, JVM children), MiB; 0 once it is gone. */
+export function rssMiB(pid: number): number {
+  let total = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) total += Number(m[1]) / 1024;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+function descendants(pid: number): number[] {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return kids.flatMap((k) => [k, ...descendants(k)]);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * npm run bench:pool -- [--changes N] [--runs K] [--baseline DIR]: builds one topic backlog, then drains it with
+ * fresh pools, alternating this checkout and (optionally) a baseline checkout, K runs each.
+ */
+import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
+import { caughtUp, generate } from './lib/backlog.js';
+import { adminPool, isolatedEnv, startSource } from './lib/pipeline.js';
+import { drainPool } from './scenarios/pool-drain.js';
+
+const args = parseCommandLine(process.argv.slice(2), { changes: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' } },
+  'npm run bench:pool -- [--changes N] [--runs K] [--baseline DIR]');
+const changes = wholeNumber('changes', args.changes, 300_000);
+const runs = wholeNumber('runs', args.runs, 1);
+const admin = adminPool();
+const env = isolatedEnv('pool');
+const source = await startSource(env);
+await generate(changes);
+const expected = await caughtUp(env, admin, 600_000);
+await source.stop();
+await admin.end();
+process.stdout.write(`topic ${env.KAFKA_TOPIC}: ${expected} changes\n`);
+for (let i = 0; i < runs; i++) {
+  for (const [label, root] of [['this', undefined], ...(args.baseline ? [['baseline', args.baseline]] : [])] as Array<[string, string | undefined]>) {
+    const r = await drainPool(env, expected, { root, label });
+    process.stdout.write(`${label}: ${r.lines} lines in ${r.seconds.toFixed(1)} s = ${r.linesPerSecond} lines/s; peak RSS ${r.peakRssMiB.toFixed(0)} MiB; CPU ${r.cpuSeconds.toFixed(1)} s\n`);
+  }
+}
+process.exit(0);

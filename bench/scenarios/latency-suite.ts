@@ -1,0 +1,39 @@
+/** The latency scenario: one source and one pool, single-row transactions at each rate in turn. */
+import { mysqlOptions } from '../../src/mysql.js';
+import { config, isolatedEnv, startPool, startSource } from '../lib/pipeline.js';
+import { measureLatency, type LatencyResult } from './latency.js';
+
+export interface LatencySuiteResult {
+  rates: LatencyResult[];
+  /** The highest rate tried whose lines all landed with p99 under a second. */
+  sustained: number | null;
+  peakRssMiB: { source: number; pool: number };
+}
+
+export async function latencySuite(opts: { rates: number[]; seconds: number; probeRates: number[]; root?: string; log: (s: string) => void }): Promise<LatencySuiteResult> {
+  const env = isolatedEnv('latency');
+  const source = await startSource(env, opts.root);
+  const pool = await startPool(env, opts.root).catch(async (err) => { await source.stop('SIGKILL'); throw err; });
+  let firstId = -1_000_000_000 - (Date.now() % 1_000_000) * 1000;
+  const run = async (rate: number, seconds: number) => {
+    const r = await measureLatency({ mysql: mysqlOptions(config, 'admin'), table: config.mysql.table, outputDir: env.OUTPUT_DIR, rate, seconds, firstId });
+    firstId -= r.written + 10;
+    opts.log(`  ${rate}/s (achieved ${r.achievedRate}/s): p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, missing ${r.missing}`);
+    return r;
+  };
+  try {
+    await run(50, 2); // warm-up: schemas registered, connections open
+    const rates: LatencyResult[] = [];
+    for (const rate of opts.rates) rates.push(await run(rate, opts.seconds));
+    let sustained: number | null = null;
+    for (const rate of opts.probeRates) {
+      const r = await run(rate, opts.seconds);
+      if (r.missing > 0 || r.p99 > 1000 || r.achievedRate < rate * 0.95) break;
+      sustained = rate;
+    }
+    return { rates, sustained, peakRssMiB: { source: source.peakRssMiB(), pool: pool.peakRssMiB() } };
+  } finally {
+    await pool.stop();
+    await source.stop();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Commit-to-line latency: single-row INSERT transactions at a fixed rate through the running source and pool;
+ * for each, the time from the commit's acknowledgement to its line appearing in a consumer file.
+ */
+import mysql from 'mysql2/promise';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OutputWatch } from '../lib/output-watch.js';
+import { summarize, type Summary } from '../lib/stats.js';
+
+export interface LatencyResult extends Summary {
+  rate: number;
+  /** What the writers achieved, changes/s. */
+  achievedRate: number;
+  written: number;
+  /** Lines not seen within the grace period after writing stopped. */
+  missing: number;
+}
+
+export interface LatencyRun {
+  mysql: mysql.PoolOptions;
+  table: string;
+  outputDir: string;
+  rate: number;
+  seconds: number;
+  /** Ids are taken from here downwards, so no two runs (or tests) collide. */
+  firstId: number;
+}
+
+export async function measureLatency(run: LatencyRun): Promise<LatencyResult> {
+  // Several single-row INSERTs per round trip (multiple statements, each its own autocommit transaction): the
+  // writer must not be the busiest process on the machine. A row's commit time is when its round trip returns,
+  // at most the few rows' execution time after its real commit, so latencies are, if anything, understated.
+  const pool = mysql.createPool({ ...run.mysql, connectionLimit: 8, multipleStatements: true });
+  const watch = new OutputWatch(run.outputDir);
+  watch.start();
+  const committed = new Map<number, number>();
+  const total = Math.round(run.rate * run.seconds);
+  const inFlight = new Set<Promise<void>>();
+  const insert = `INSERT INTO \`${run.table}\` (id, name, category, price) VALUES (?, ?, ?, ?);`;
+  const started = performance.now();
+  try {
+    let i = 0;
+    while (i < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * run.rate) / 1000) + 1);
+      if (due <= i) {
+        await sleep(Math.max(1, ((i * 1000) / run.rate) - (performance.now() - started)));
+        continue;
+      }
+      const ids: number[] = [];
+      const params: unknown[] = [];
+      for (; i < due && ids.length < 50; i++) {
+        const id = run.firstId - i;
+        ids.push(id);
+        params.push(id, `Latency probe ${i}`, i % 7 === 0 ? 'Electronics' : 'Garden', 9.99);
+      }
+      const p = pool.query(insert.repeat(ids.length), params)
+        .then(() => { const now = performance.now(); for (const id of ids) committed.set(id, now); })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      // Writers that fall behind stall here rather than queue without bound.
+      if (inFlight.size >= 16) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    const wroteFor = (performance.now() - started) / 1000;
+    const deadline = performance.now() + 30_000;
+    while (performance.now() < deadline && [...committed.keys()].some((id) => !watch.seen.has(id))) await sleep(20);
+    watch.stop();
+    const latencies: number[] = [];
+    let missing = 0;
+    for (const [id, at] of committed) {
+      const seen = watch.seen.get(id);
+      if (seen === undefined) missing++;
+      else latencies.push(Math.max(0, seen - at));
+    }
+    return { rate: run.rate, achievedRate: Math.round(committed.size / wroteFor), written: committed.size, missing, ...summarize(latencies) };
+  } finally {
+    watch.stop();
+    await pool.end();
+  }
+}
