@@ -4,7 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import type mysql from 'mysql2/promise';
-import { readCheckpoint } from '../../src/source/checkpoint.js';
+import Kafka from 'node-rdkafka';
+import { rdkafkaOptions } from '../../src/config/kafka.js';
+import { ensureTopic } from '../../src/sink/topics.js';
+import { encodeCheckpoint, readCheckpoint } from '../../src/source/checkpoint.js';
 import { config, waitFor, type BenchEnv } from './pipeline.js';
 import { ROOT } from './procs.js';
 
@@ -34,4 +37,29 @@ export async function caughtUp(env: BenchEnv, admin: mysql.Pool, timeoutMs: numb
     const c = await readCheckpoint(config.kafka, env.CHECKPOINT_TOPIC, env.SOURCE_ID).catch(() => undefined);
     return c && (c.file > end.file || (c.file === end.file && c.pos >= end.pos)) ? c.changes : undefined;
   }, timeoutMs);
+}
+
+/**
+ * Points a fresh source identity at a binlog position, as if a daemon had committed it: each run of a catch-up
+ * scenario drains the same binlog range. Written with a plain producer (nothing else writes the new key).
+ */
+export async function seedCheckpoint(env: BenchEnv, position: { file: string; pos: number; gtid: string | null }): Promise<void> {
+  await ensureTopic(config.kafka, { name: env.KAFKA_TOPIC, partitions: config.kafka.partitions });
+  await ensureTopic(config.kafka, { name: env.CHECKPOINT_TOPIC, partitions: 1, config: { 'cleanup.policy': 'compact' } });
+  const producer = new Kafka.Producer({ ...rdkafkaOptions(config.kafka), dr_cb: true } as Kafka.ProducerGlobalConfig);
+  await new Promise<void>((resolve, reject) => producer.connect({}, (err) => (err ? reject(err) : resolve())));
+  try {
+    const delivered = new Promise<void>((resolve, reject) => producer.once('delivery-report', (err) => (err ? reject(err) : resolve())));
+    producer.setPollInterval(10);
+    producer.produce(env.CHECKPOINT_TOPIC, 0, encodeCheckpoint({ ...position, tsMs: 0, changes: 0, writtenAtMs: Date.now(), owner: 'bench' }), Buffer.from(env.SOURCE_ID));
+    await delivered;
+  } finally {
+    await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  }
+}
+
+/** MariaDB's GTID position now (for peers that position by GTID). */
+export async function gtidNow(admin: mysql.Pool): Promise<string> {
+  const [rows] = await admin.query<Array<{ g: string } & mysql.RowDataPacket>>('SELECT @@gtid_binlog_pos AS g');
+  return rows[0]!.g;
 }

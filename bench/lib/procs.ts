@@ -27,7 +27,9 @@ export type Command = 'source' | 'consumers' | 'backfill' | 'generate';
  */
 export function launch(cmd: Command, env: Record<string, string>, args: string[] = [], root = process.env.BENCH_ROOT ?? ROOT): Proc {
   const compiled = join(root, 'dist/src/cli', `${cmd}.js`);
-  const argv = existsSync(compiled) ? [compiled, ...args] : ['--import', 'tsx', join(root, 'src/cli', `${cmd}.ts`), ...args];
+  // BENCH_NODE_ARGS reaches every launched process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a scenario.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const argv = [...nodeArgs, ...(existsSync(compiled) ? [compiled, ...args] : ['--import', 'tsx', join(root, 'src/cli', `${cmd}.ts`), ...args])];
   const proc = spawn(process.execPath, argv, {
     cwd: resolve(root),
     env: {

@@ -9,7 +9,6 @@ import type { ColumnType } from './mysql-types.js';
 import type { Registry } from './registry.js';
 import { toValueRecord } from './value-record.js';
 import { valueSchemaFor, type ValueSchema } from './value-schema.js';
-import { frame } from './wire.js';
 
 export interface KafkaRecord {
   key: Buffer;
@@ -21,6 +20,8 @@ export class ChangeEncoder {
   private schema: ValueSchema | undefined;
   private type: avro.Type | undefined;
   private schemaId = 0;
+  /** Byte 0 stays the wire format's magic 0; the schema id and body are written per value. */
+  private scratch = Buffer.alloc(64 * 1024);
 
   constructor(
     private readonly registry: Registry,
@@ -47,11 +48,22 @@ export class ChangeEncoder {
   encode(event: ChangeEvent, readAtMs: number): KafkaRecord {
     if (!this.type || !this.schema) throw new Error('encode before the table columns are known');
     const key = Buffer.from(String(event.id));
-    return {
-      key,
-      partition: partitionFor(key, this.partitions),
-      value: frame(this.schemaId, this.type.toBuffer(toValueRecord(event, this.schema, readAtMs))),
-    };
+    return { key, partition: partitionFor(key, this.partitions), value: this.frame(toValueRecord(event, this.schema, readAtMs)) };
+  }
+
+  /** Header and Avro body written once into a scratch buffer, then copied out: one allocation per value. */
+  private frame(record: Record<string, unknown>): Buffer {
+    for (;;) {
+      const end = this.type!.encode(record, this.scratch, 5);
+      if (end >= 0) {
+        this.scratch.writeUInt32BE(this.schemaId, 1);
+        const out = Buffer.allocUnsafe(end);
+        this.scratch.copy(out, 0, 0, end);
+        return out;
+      }
+      // A negative end is minus the bytes missing: grow and write again (only for unusually large rows).
+      this.scratch = Buffer.alloc(Math.max(this.scratch.length * 2, this.scratch.length - end));
+    }
   }
 
   tombstone(event: ChangeEvent): KafkaRecord {

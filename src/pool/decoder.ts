@@ -7,7 +7,6 @@
 import avro from 'avsc';
 import { UnknownSchemaError, WireFormatError } from '../codec/errors.js';
 import type { Registry } from '../codec/registry.js';
-import { fromValueRecord } from '../codec/value-record.js';
 import { BASE_SCHEMA } from '../codec/value-schema.js';
 import { unframe } from '../codec/wire.js';
 import { PipelineError } from '../errors.js';
@@ -36,22 +35,33 @@ export class Decoder {
     await Promise.all([...wanted].map((id) => this.load(id)));
   }
 
-  /** Decodes a value whose schema prepare() has seen; throws PoisonError for what can never decode. */
+  /**
+   * Decodes a value whose schema prepare() has seen; throws PoisonError for what can never decode. The record
+   * is the raw Avro record: columns named in its `null_fields` are SQL NULL (see fromValueRecord).
+   */
   decodeReady(value: Buffer): Record<string, unknown> {
-    let framed: { schemaId: number; body: Buffer };
-    try {
-      framed = unframe(value);
-    } catch (err) {
-      throw new PoisonError((err as WireFormatError).message, { cause: err });
+    if (value.length < 5 || value[0] !== 0) {
+      try {
+        unframe(value);
+      } catch (err) {
+        throw new PoisonError((err as WireFormatError).message, { cause: err });
+      }
     }
-    const resolver = this.ready.get(framed.schemaId);
-    if (resolver === undefined) throw new Error(`writer schema ${framed.schemaId} used before prepare()`);
+    const schemaId = value.readUInt32BE(1);
+    const resolver = this.ready.get(schemaId);
+    if (resolver === undefined) throw new Error(`writer schema ${schemaId} used before prepare()`);
     if (resolver instanceof PoisonError) throw resolver;
+    let decoded: { value: unknown; offset: number };
     try {
-      return fromValueRecord(this.reader.fromBuffer(framed.body, resolver) as Record<string, unknown>);
+      // Decoded in place after the 5-byte header: no view of the body per message.
+      decoded = this.reader.decode(value, 5, resolver);
     } catch (err) {
-      throw new PoisonError(`Avro body does not decode with writer schema ${framed.schemaId}: ${(err as Error).message}`, { cause: err });
+      throw new PoisonError(`Avro body does not decode with writer schema ${schemaId}: ${(err as Error).message}`, { cause: err });
     }
+    if (decoded.offset !== value.length) {
+      throw new PoisonError(`Avro body does not decode with writer schema ${schemaId}: ${decoded.offset < 0 ? 'truncated' : 'trailing data'}`);
+    }
+    return decoded.value as Record<string, unknown>;
   }
 
   async decode(value: Buffer): Promise<Record<string, unknown>> {

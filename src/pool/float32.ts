@@ -5,6 +5,12 @@
 export function shortestFloat32(value: number): number {
   if (!Number.isFinite(value) || value === 0) return value;
   const target = Math.fround(value);
+  // Fast path for prices: below 2^17 a float32's spacing is under a cent, so distinct cent values are distinct
+  // float32s; when the nearest cent value reads back as this float32, no shorter decimal can.
+  if (target > -131_072 && target < 131_072) {
+    const cents = Math.round(target * 100) / 100;
+    if (Math.fround(cents) === target) return cents;
+  }
   for (let digits = 1; digits <= 9; digits++) {
     const candidate = Number(target.toPrecision(digits));
     if (Math.fround(candidate) === target) return candidate;

@@ -31,24 +31,38 @@ export interface OutputLine {
   _meta: Meta;
 }
 
+/**
+ * `record` is the decoded Avro record: a column named in its `null_fields` is SQL NULL (the record holds the
+ * type's zero value there). A field that is itself null or missing is NULL too.
+ */
 export function transform(record: Record<string, unknown>, rule: DiscountRule, meta: Meta): OutputLine {
-  const category = typeof record.category === 'string' ? record.category.toUpperCase() : null;
-  const listPrice = typeof record.price === 'number' ? shortestFloat32(record.price) : null;
+  const nulls = record.null_fields as string[] | undefined;
+  const has = (name: string) => nulls === undefined || nulls.length === 0 || !nulls.includes(name);
+  const category = typeof record.category === 'string' && has('category') ? record.category.toUpperCase() : null;
+  const listPrice = typeof record.price === 'number' && has('price') ? shortestFloat32(record.price) : null;
   const discounted = category !== null && category === rule.category.toUpperCase() && rule.percent > 0;
   const price = listPrice === null ? null : discounted ? roundCents((listPrice * (100 - rule.percent)) / 100) : listPrice;
   return {
     id: Number(record.id),
-    name: typeof record.name === 'string' ? record.name : null,
+    name: typeof record.name === 'string' && has('name') ? record.name : null,
     category,
     price,
     list_price: listPrice,
     discount_percent: discounted ? rule.percent : 0,
-    last_updated: typeof record.last_updated === 'string' ? record.last_updated : null,
+    last_updated: typeof record.last_updated === 'string' && has('last_updated') ? record.last_updated : null,
     op: String(record.op),
     _meta: meta,
   };
 }
 
+/** The line as JSON.stringify would write it (the same keys in the same order), without its generic walk. */
 export function toJsonLine(line: OutputLine): string {
-  return `${JSON.stringify(line)}\n`;
+  const m = line._meta;
+  return `{"id":${num(line.id)},"name":${str(line.name)},"category":${str(line.category)},"price":${num(line.price)},` +
+    `"list_price":${num(line.list_price)},"discount_percent":${num(line.discount_percent)},"last_updated":${str(line.last_updated)},` +
+    `"op":${str(line.op)},"_meta":{"topic":${str(m.topic)},"partition":${num(m.partition)},"offset":${num(m.offset)}}}\n`;
 }
+
+const str = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
+// JSON has no NaN or Infinity: JSON.stringify writes null for them, and so does this.
+const num = (n: number | null): string => (n === null || !Number.isFinite(n) ? 'null' : String(n));

@@ -23,6 +23,26 @@ test('float32 prices print as their shortest decimal', () => {
   }
 });
 
+test('the fast path for prices gives what the digit-by-digit search gives, at every magnitude', () => {
+  const reference = (value: number) => {
+    if (value === 0) return value;
+    const target = Math.fround(value);
+    for (let digits = 1; digits <= 9; digits++) {
+      const candidate = Number(target.toPrecision(digits));
+      if (Math.fround(candidate) === target) return candidate;
+    }
+    return target;
+  };
+  for (let i = 0; i < 200_000; i++) {
+    const magnitude = 10 ** (Math.floor(Math.random() * 12) - 4);
+    const cents = Math.round(Math.random() * 100_000) / 100;
+    const f = Math.fround((i % 2 === 0 ? cents : Math.random() * magnitude) * (i % 3 === 0 ? -1 : 1));
+    assert.equal(shortestFloat32(f), reference(f), `for ${f}`);
+  }
+  assert.equal(shortestFloat32(Math.fround(131_071.99)), reference(Math.fround(131_071.99)));
+  assert.equal(shortestFloat32(Math.fround(1_234_567.89)), 1_234_567.9, "beyond 2^17 the search decides");
+});
+
 test('cents round half up without binary artefacts', () => {
   assert.equal(roundCents(1.005), 1.01);
   assert.equal(roundCents(17.991), 17.99);
@@ -52,6 +72,8 @@ test('the discount category, matched case-insensitively, gets the discount round
 
 test('NULLs stay null and deletes pass through as op d', () => {
   const line = transform(record({ category: null, price: null, name: null, op: 'd' }), rule, meta);
+  const zeroed = transform(record({ category: '', price: 0, name: '', null_fields: ['name', 'category', 'price'] }), rule, meta);
+  assert.deepEqual([zeroed.name, zeroed.category, zeroed.price], [null, null, null], 'columns named in null_fields are NULL');
   assert.equal(line.category, null);
   assert.equal(line.price, null);
   assert.equal(line.list_price, null);

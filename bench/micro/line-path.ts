@@ -1,0 +1,66 @@
+/**
+ * npm run bench:micro: the pool's per-message CPU path (Avro decode → transform → JSON line) and the source's
+ * (change → Avro value), on realistic records, in ns per message. For profiling what the end-to-end
+ * scenarios point at; not a pass/fail test.
+ */
+import avro from 'avsc';
+import { ChangeEncoder } from '../../src/codec/change-encoder.js';
+import { avroTypeOf } from '../../src/codec/mysql-types.js';
+import type { Registry } from '../../src/codec/registry.js';
+import { Decoder } from '../../src/pool/decoder.js';
+import { toJsonLine, transform } from '../../src/pool/transform.js';
+import type { ChangeEvent } from '../../src/source/change.js';
+
+/** Schemas by id, in memory: the micro-benchmark measures CPU, not the registry. */
+class MemoryRegistry {
+  private readonly schemas = new Map<number, string>();
+  async register(_subject: string, text: string): Promise<number> {
+    for (const [id, t] of this.schemas) if (t === text) return id;
+    this.schemas.set(this.schemas.size + 1, text);
+    return this.schemas.size;
+  }
+  async typeOf(id: number): Promise<avro.Type> {
+    return avro.Type.forSchema(JSON.parse(this.schemas.get(id)!));
+  }
+}
+
+const N = 200_000;
+const registry = new MemoryRegistry() as unknown as Registry;
+const encoder = new ChangeEncoder(registry, 'bench-value', 'product', 10);
+await encoder.setColumns([
+  { name: 'id', avro: avroTypeOf(3, null) }, { name: 'name', avro: avroTypeOf(15, 'utf8mb4') },
+  { name: 'category', avro: avroTypeOf(15, 'utf8mb4') }, { name: 'price', avro: avroTypeOf(4, null) },
+  { name: 'last_updated', avro: avroTypeOf(17, null) },
+]);
+const categories = ['Electronics', 'Garden', 'Toys', 'Books', 'Kitchen'];
+const events: ChangeEvent[] = Array.from({ length: N }, (_, i) => ({
+  op: (['c', 'u', 'd'] as const)[i % 3]!, id: 100_000 + i,
+  row: { id: 100_000 + i, name: `Product ${i} deluxe edition`, category: categories[i % 5], price: Math.fround(1 + (i % 9999) / 100), last_updated: new Date(1_764_000_000_000 + i * 1000) },
+  source: { serverId: 1, db: 'shop', table: 'product', file: 'mysql-bin.000042', pos: 123_456 + i, row: i % 500, gtid: `0-1-${i}`, tsMs: 1_764_000_000_000 + i, snapshot: false },
+}));
+
+function time(label: string, fn: () => void): void {
+  fn(); // warm-up
+  const t = process.hrtime.bigint();
+  fn();
+  const ns = Number(process.hrtime.bigint() - t) / N;
+  process.stdout.write(`${label.padEnd(36)} ${ns.toFixed(0).padStart(6)} ns/message\n`);
+}
+
+let values: Buffer[] = [];
+time('source: encode (record + Avro + frame)', () => { values = events.map((e) => encoder.encode(e, Date.now()).value!); });
+const decoder = new Decoder(registry);
+await decoder.prepare(values);
+const rule = { category: 'ELECTRONICS', percent: 10 };
+let sink = 0;
+time('pool: decode', () => { for (const v of values) sink += decoder.decodeReady(v).id as number; });
+const records = values.map((v) => decoder.decodeReady(v));
+time('pool: transform', () => { for (let i = 0; i < N; i++) sink += transform(records[i]!, rule, { topic: 't', partition: 1, offset: i }).id; });
+time('pool: decode + transform + line', () => {
+  let text = '';
+  for (let i = 0; i < N; i++) {
+    text += toJsonLine(transform(decoder.decodeReady(values[i]!), rule, { topic: 't', partition: 1, offset: i }));
+    if (text.length > 200_000) { sink += text.length; text = ''; }
+  }
+});
+process.stdout.write(`(${sink > 0 ? 'ok' : ''})\n`);

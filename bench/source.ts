@@ -1,0 +1,27 @@
+/**
+ * npm run bench:source -- [--changes N] [--runs K] [--baseline DIR]: one binlog backlog (the issue's workload),
+ * drained by fresh source identities, alternating this checkout and (optionally) a baseline checkout.
+ */
+import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
+import { binlogEnd, generate, gtidNow } from './lib/backlog.js';
+import { adminPool } from './lib/pipeline.js';
+import { sourceCatchUp } from './scenarios/source-catchup.js';
+
+const args = parseCommandLine(process.argv.slice(2), { changes: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' } },
+  'npm run bench:source -- [--changes N] [--runs K] [--baseline DIR]');
+const changes = wholeNumber('changes', args.changes, 300_000);
+const runs = wholeNumber('runs', args.runs, 1);
+const admin = adminPool();
+const start = { ...(await binlogEnd(admin)), gtid: await gtidNow(admin) };
+process.stdout.write(`building a binlog backlog of ${changes} changes…\n`);
+const generated = await generate(changes);
+const range = { start, end: await binlogEnd(admin), changes: generated };
+for (let i = 0; i < runs; i++) {
+  for (const [label, root] of [['this', undefined], ...(args.baseline ? [['baseline', args.baseline]] : [])] as Array<[string, string | undefined]>) {
+    const r = await sourceCatchUp(range, { root, label, admin });
+    process.stdout.write(`${label}: ${r.changes} changes in ${r.seconds.toFixed(1)} s = ${r.changesPerSecond}/s from start, ` +
+      `${r.afterFirstCommitPerSecond}/s after the first commit; peak RSS ${r.peakRssMiB.toFixed(0)} MiB; CPU ${r.cpuSeconds.toFixed(1)} s\n`);
+  }
+}
+await admin.end();
+process.exit(0);

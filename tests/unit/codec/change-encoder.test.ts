@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import avro from 'avsc';
+import { ChangeEncoder } from '../../../src/codec/change-encoder.js';
+import type { Registry } from '../../../src/codec/registry.js';
+import { unframe } from '../../../src/codec/wire.js';
+import { Decoder, PoisonError } from '../../../src/pool/decoder.js';
+import { toJsonLine, transform } from '../../../src/pool/transform.js';
+import { partitionFor } from '../../../src/sink/partitioner.js';
+import type { ChangeEvent } from '../../../src/source/change.js';
+
+/** Schema ids handed out in memory: what is under test is the encoding, not the registry. */
+function memoryRegistry(): Registry {
+  const texts: string[] = [];
+  return {
+    register: async (_subject: string, text: string) => (texts.includes(text) ? texts.indexOf(text) : texts.push(text) - 1) + 100,
+    typeOf: async (id: number) => avro.Type.forSchema(JSON.parse(texts[id - 100]!)),
+  } as unknown as Registry;
+}
+
+const COLUMNS = [
+  { name: 'id', avro: 'int' }, { name: 'name', avro: 'string' }, { name: 'category', avro: 'string' },
+  { name: 'price', avro: 'float' }, { name: 'last_updated', avro: 'string' },
+] as const;
+
+function event(id: number, row: Record<string, unknown>): ChangeEvent {
+  return {
+    op: 'c', id, row: { id, category: 'Garden', price: Math.fround(4.5), last_updated: new Date(Date.UTC(2026, 0, 2)), ...row },
+    source: { serverId: 1, db: 'shop', table: 'product', file: 'mysql-bin.000001', pos: 4, row: 0, gtid: null, tsMs: 1, snapshot: false },
+  };
+}
+
+test('values are framed with the schema id; rows larger than the scratch buffer encode whole; each value is its own buffer', async () => {
+  const registry = memoryRegistry();
+  const encoder = new ChangeEncoder(registry, 'product_updates-value', 'product', 10);
+  const { schemaId } = await encoder.setColumns([...COLUMNS]);
+  const big = 'x'.repeat(300_000);
+  const small = encoder.encode(event(7, { name: 'Rake' }), 123);
+  const large = encoder.encode(event(8, { name: big }), 456);
+  const again = encoder.encode(event(9, { name: 'Hoe' }), 789);
+  const type = await registry.typeOf(schemaId);
+  const read = (v: Buffer) => {
+    const { schemaId: id, body } = unframe(v);
+    assert.equal(id, schemaId);
+    return type.fromBuffer(body) as Record<string, unknown>;
+  };
+  assert.equal(read(small.value!).name, 'Rake', 'a later encode did not overwrite an earlier value');
+  assert.equal(read(large.value!).name, big);
+  assert.equal(read(again.value!).ts_ms, 789);
+  assert.deepEqual(small.key, Buffer.from('7'));
+  assert.equal(small.partition, partitionFor(Buffer.from('7'), 10));
+});
+
+test('the pool decodes in place and restores NULLs; broken bodies are poison', async () => {
+  const registry = memoryRegistry();
+  const encoder = new ChangeEncoder(registry, 'product_updates-value', 'product', 10);
+  await encoder.setColumns([...COLUMNS]);
+  const value = encoder.encode(event(5, { name: null, category: null, price: null }), 1).value!;
+  const decoder = new Decoder(registry);
+  await decoder.prepare([value]);
+  const line = transform(decoder.decodeReady(value), { category: 'GARDEN', percent: 10 }, { topic: 't', partition: 0, offset: 3 });
+  assert.deepEqual([line.id, line.name, line.category, line.price, line.list_price], [5, null, null, null, null]);
+  assert.equal(toJsonLine(line), `${JSON.stringify(line)}\n`);
+  assert.throws(() => decoder.decodeReady(Buffer.concat([value, Buffer.from([1, 2])])), (e: unknown) => e instanceof PoisonError && /trailing/.test((e as Error).message));
+  assert.throws(() => decoder.decodeReady(value.subarray(0, value.length - 4)), PoisonError);
+  assert.throws(() => decoder.decodeReady(Buffer.from([1, 0, 0, 0, 1])), PoisonError);
+});
