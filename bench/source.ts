@@ -5,22 +5,28 @@
 import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
 import { binlogEnd, generate, gtidNow } from './lib/backlog.js';
 import { adminPool } from './lib/pipeline.js';
-import { sourceCatchUp } from './scenarios/source-catchup.js';
+import { sourceCatchUp, type BinlogRange } from './scenarios/source-catchup.js';
 
-const args = parseCommandLine(process.argv.slice(2), { changes: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' } },
-  'npm run bench:source -- [--changes N] [--runs K] [--baseline DIR]');
+const args = parseCommandLine(process.argv.slice(2), {
+  changes: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' }, range: { type: 'string' }, env: { type: 'string' },
+}, 'npm run bench:source -- [--changes N] [--runs K] [--baseline DIR] [--range <JSON a run printed>]');
 const changes = wholeNumber('changes', args.changes, 300_000);
 const runs = wholeNumber('runs', args.runs, 1);
 const admin = adminPool();
-const start = { ...(await binlogEnd(admin)), gtid: await gtidNow(admin) };
-process.stdout.write(`building a binlog backlog of ${changes} changes…\n`);
-const generated = await generate(changes);
-const range = { start, end: await binlogEnd(admin), changes: generated };
+let range: BinlogRange;
+if (args.range) range = JSON.parse(args.range) as BinlogRange;
+else {
+  const start = { ...(await binlogEnd(admin)), gtid: await gtidNow(admin) };
+  process.stdout.write(`building a binlog backlog of ${changes} changes…\n`);
+  const generated = await generate(changes);
+  range = { start, end: await binlogEnd(admin), changes: generated };
+}
+process.stdout.write(`range: ${JSON.stringify(range)}\n`);
 for (let i = 0; i < runs; i++) {
   for (const [label, root] of [['this', undefined], ...(args.baseline ? [['baseline', args.baseline]] : [])] as Array<[string, string | undefined]>) {
-    const r = await sourceCatchUp(range, { root, label, admin });
+    const r = await sourceCatchUp(range, { root, label, admin, extraEnv: args.env ? JSON.parse(args.env) as Record<string, string> : {} });
     process.stdout.write(`${label}: ${r.changes} changes in ${r.seconds.toFixed(1)} s = ${r.changesPerSecond}/s from start, ` +
-      `${r.afterFirstCommitPerSecond}/s after the first commit; peak RSS ${r.peakRssMiB.toFixed(0)} MiB; CPU ${r.cpuSeconds.toFixed(1)} s\n`);
+      `${r.afterFirstCommitPerSecond}/s after the first commit; peak RSS ${r.peakRssMiB.toFixed(0)} MiB; CPU ${r.cpuSeconds.toFixed(1)} s, stack ${JSON.stringify(r.stackCpu)}\n`);
   }
 }
 await admin.end();

@@ -22,11 +22,11 @@ export interface Proc {
 export type Command = 'source' | 'consumers' | 'backfill' | 'generate';
 
 /**
- * One of the pipeline's commands. From `root` (default: this checkout), compiled (`dist/src/cli/<cmd>.js`) when
+ * One of the pipeline's commands. From `root` (default: this checkout), compiled (`dist/cli/<cmd>.js`) when
  * that exists there, else through tsx, as `npm run <cmd>` would.
  */
 export function launch(cmd: Command, env: Record<string, string>, args: string[] = [], root = process.env.BENCH_ROOT ?? ROOT): Proc {
-  const compiled = join(root, 'dist/src/cli', `${cmd}.js`);
+  const compiled = join(root, 'dist/cli', `${cmd}.js`);
   // BENCH_NODE_ARGS reaches every launched process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a scenario.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const argv = [...nodeArgs, ...(existsSync(compiled) ? [compiled, ...args] : ['--import', 'tsx', join(root, 'src/cli', `${cmd}.ts`), ...args])];
@@ -90,4 +90,25 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds of the local stack's services so far (Kafka, MariaDB, registry), from their pid files. */
+export function stackCpuSeconds(): Record<'kafka' | 'mysql' | 'registry', number> {
+  const pid = (path: string) => {
+    try {
+      return Number(readFileSync(join(ROOT, '.stack', path), 'utf8').trim());
+    } catch {
+      return 0;
+    }
+  };
+  return {
+    kafka: cpuSeconds(pid('kafka/kafka.pid')),
+    mysql: cpuSeconds(pid('mariadb/mysqld.pid')),
+    registry: cpuSeconds(pid('registry/registry.pid')),
+  };
+}
+
+/** What each service used between two readings. */
+export function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k] ?? 0) - (before[k] ?? 0)) * 10) / 10]));
 }

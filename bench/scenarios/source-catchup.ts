@@ -6,7 +6,7 @@ import type mysql from 'mysql2/promise';
 import { seedCheckpoint } from '../lib/backlog.js';
 import { CheckpointTail } from '../lib/checkpoint-tail.js';
 import { isolatedEnv, waitFor } from '../lib/pipeline.js';
-import { cpuSeconds, launch } from '../lib/procs.js';
+import { cpuDelta, cpuSeconds, launch, stackCpuSeconds } from '../lib/procs.js';
 
 export interface CatchUpResult {
   changes: number;
@@ -16,6 +16,8 @@ export interface CatchUpResult {
   afterFirstCommitPerSecond: number;
   peakRssMiB: number;
   cpuSeconds: number;
+  /** CPU seconds the stack's services used meanwhile. */
+  stackCpu: Record<string, number>;
   topic: string;
 }
 
@@ -29,6 +31,7 @@ export async function sourceCatchUp(range: BinlogRange, opts: { root?: string; l
   const env = isolatedEnv(`src_${opts.label}`, opts.extraEnv);
   await seedCheckpoint(env, range.start);
   const tail = await CheckpointTail.start(env.CHECKPOINT_TOPIC, env.SOURCE_ID);
+  const stackBefore = stackCpuSeconds();
   const started = performance.now();
   const source = launch('source', env, [], opts.root);
   try {
@@ -40,7 +43,7 @@ export async function sourceCatchUp(range: BinlogRange, opts: { root?: string; l
     const afterFirst = first ? (reached.changes - first.changes) / ((now - first.at) / 1000) : NaN;
     return {
       changes: reached.changes, seconds, changesPerSecond: Math.round(reached.changes / seconds), afterFirstCommitPerSecond: Math.round(afterFirst),
-      peakRssMiB: source.peakRssMiB(), cpuSeconds: cpuSeconds(source.proc.pid!), topic: env.KAFKA_TOPIC,
+      peakRssMiB: source.peakRssMiB(), cpuSeconds: cpuSeconds(source.proc.pid!), stackCpu: cpuDelta(stackBefore, stackCpuSeconds()), topic: env.KAFKA_TOPIC,
     };
   } finally {
     await source.stop();

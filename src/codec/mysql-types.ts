@@ -46,7 +46,7 @@ export function toAvroValue(value: unknown, avro: AvroPrimitive): unknown {
       return Buffer.isBuffer(value) ? value : Buffer.from(String(value));
     case 'string':
       if (typeof value === 'string') return value;
-      if (value instanceof Date) return value.toISOString();
+      if (value instanceof Date) return isoTime(value);
       if (Buffer.isBuffer(value)) return value.toString('utf8');
       if (typeof value === 'object') return JSON.stringify(value);
       return String(value);
@@ -56,3 +56,18 @@ export function toAvroValue(value: unknown, avro: AvroPrimitive): unknown {
 export const ZERO: Record<AvroPrimitive, unknown> = {
   int: 0, long: 0, float: 0, double: 0, string: '', bytes: Buffer.alloc(0),
 };
+
+/**
+ * Date → ISO text, remembering the last one: a transaction's rows share their TIMESTAMP (ON UPDATE
+ * CURRENT_TIMESTAMP), so during a catch-up most calls repeat the previous instant.
+ */
+let lastMs = NaN;
+let lastIso = '';
+function isoTime(value: Date): string {
+  const ms = value.getTime();
+  if (ms !== lastMs) {
+    lastIso = value.toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}

@@ -78,16 +78,30 @@ export class TxProducer {
     return this.call('aborting a transaction', (cb) => this.producer.abortTransaction(60_000, cb));
   }
 
-  /** Enqueues one record; waits (polling) while librdkafka's local queue is full, which bounds memory. */
-  async send(topic: string, partition: number, value: Buffer | null, key: Buffer): Promise<void> {
+  /**
+   * Enqueues one record. Returns undefined when librdkafka took it at once (nearly always: no promise per
+   * record), else a promise that resolves once it did; the caller awaits that before the next record. Waiting
+   * (polling) while librdkafka's local queue is full is what bounds memory.
+   */
+  send(topic: string, partition: number, value: Buffer | null, key: Buffer): Promise<void> | undefined {
+    try {
+      this.producer.produce(topic, partition, value, key, null);
+      return undefined;
+    } catch (err) {
+      if ((err as { code?: number }).code !== QUEUE_FULL) throw kafkaError(`producing to ${topic}`, err);
+      return this.sendWhenRoom(topic, partition, value, key);
+    }
+  }
+
+  private async sendWhenRoom(topic: string, partition: number, value: Buffer | null, key: Buffer): Promise<void> {
     for (;;) {
+      this.producer.poll();
+      await sleep(5);
       try {
         this.producer.produce(topic, partition, value, key, null);
         return;
       } catch (err) {
         if ((err as { code?: number }).code !== QUEUE_FULL) throw kafkaError(`producing to ${topic}`, err);
-        this.producer.poll();
-        await sleep(5);
       }
     }
   }

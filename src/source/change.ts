@@ -41,19 +41,24 @@ export function rowsToChanges(
   keyColumn = 'id',
 ): ChangeEvent[] {
   const out: ChangeEvent[] = [];
-  const emit = (op: Op, row: Record<string, unknown>) => {
-    out.push({ op, id: Number(row[keyColumn]), row, source: { ...base, row: firstRow + out.length } });
-  };
   for (const row of rows) {
-    if (kind === 'writerows') emit('c', row);
-    else if (kind === 'deleterows') emit('d', row);
+    if (kind === 'writerows') out.push(change('c', row, keyColumn, base, firstRow + out.length));
+    else if (kind === 'deleterows') out.push(change('d', row, keyColumn, base, firstRow + out.length));
     else {
       const { before, after } = row as UpdateRow;
       if (before[keyColumn] !== after[keyColumn]) {
-        emit('d', before);
-        emit('c', after);
-      } else emit('u', after);
+        out.push(change('d', before, keyColumn, base, firstRow + out.length));
+        out.push(change('c', after, keyColumn, base, firstRow + out.length));
+      } else out.push(change('u', after, keyColumn, base, firstRow + out.length));
     }
   }
   return out;
+}
+
+/** One event; its source info spelled out (one object shape for all events, and no spread per row). */
+function change(op: Op, row: Record<string, unknown>, keyColumn: string, b: Omit<SourceInfo, 'row'>, index: number): ChangeEvent {
+  return {
+    op, id: Number(row[keyColumn]), row,
+    source: { serverId: b.serverId, db: b.db, table: b.table, file: b.file, pos: b.pos, row: index, gtid: b.gtid, tsMs: b.tsMs, snapshot: b.snapshot },
+  };
 }

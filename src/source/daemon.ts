@@ -258,11 +258,8 @@ export class SourceDaemon {
             openedAt = Date.now();
           }
           midBinlogTx = true;
-          const now = Date.now();
-          for (const change of item.changes) {
-            await this.sendChange(producer, encoder, change, now);
-            pending++;
-          }
+          await this.sendChanges(producer, encoder, item.changes, Date.now());
+          pending += item.changes.length;
           break;
         }
         case 'commit': {
@@ -371,7 +368,7 @@ export class SourceDaemon {
             op: 'd', id, row: last,
             source: { serverId: server.serverId, db: config.mysql.database, table: config.mysql.table, file: base.file, pos: base.pos, row: vanished, gtid: null, tsMs: Date.now(), snapshot: true },
           };
-          await this.sendChange(producer, encoder, event, Date.now());
+          await this.sendChanges(producer, encoder, [event], Date.now());
           vanished++;
         }
         log.warn(`reconciled deletes after the purged binlog: ${vanished} keys alive on the topic are gone from the table`);
@@ -403,17 +400,38 @@ export class SourceDaemon {
     await producer.abort();
   }
 
-  /** A change on the topic; a delete is followed by its tombstone when EMIT_TOMBSTONES is on. */
-  private async sendChange(producer: TxProducer, encoder: ChangeEncoder, change: ChangeEvent, readAtMs: number): Promise<void> {
-    const { config } = this.deps;
-    const record = encoder.encode(change, readAtMs);
-    await producer.send(config.kafka.topic, record.partition, record.value, record.key);
-    this.metrics.changesProduced.inc({ op: change.op });
-    this.lastSendMs = Date.now();
-    if (change.op === 'd' && config.source.tombstones) {
-      const t = encoder.tombstone(change);
-      await producer.send(config.kafka.topic, t.partition, t.value, t.key);
+  /**
+   * Changes on the topic, in order; a delete is followed by its tombstone when EMIT_TOMBSTONES is on. Awaits
+   * only when librdkafka's queue is full, so a rows event costs no promise per change.
+   */
+  private async sendChanges(producer: TxProducer, encoder: ChangeEncoder, changes: ChangeEvent[], readAtMs: number): Promise<void> {
+    const { topic } = this.deps.config.kafka;
+    const tombstones = this.deps.config.source.tombstones;
+    let c = 0, u = 0, d = 0, r = 0;
+    for (const change of changes) {
+      const record = encoder.encode(change, readAtMs);
+      const full = producer.send(topic, record.partition, record.value, record.key);
+      if (full) await full;
+      switch (change.op) {
+        case 'c': c++; break;
+        case 'u': u++; break;
+        case 'r': r++; break;
+        case 'd': {
+          d++;
+          if (tombstones) {
+            const t = encoder.tombstone(change);
+            const waiting = producer.send(topic, t.partition, t.value, t.key);
+            if (waiting) await waiting;
+          }
+        }
+      }
     }
+    const produced = this.metrics.changesProduced;
+    if (c) produced.inc({ op: 'c' }, c);
+    if (u) produced.inc({ op: 'u' }, u);
+    if (d) produced.inc({ op: 'd' }, d);
+    if (r) produced.inc({ op: 'r' }, r);
+    this.lastSendMs = Date.now();
   }
 
   private async assertStillOwner(): Promise<void> {
