@@ -61,7 +61,7 @@ await runCommand('replay', async () => {
   const group = args.group ?? `replay-${stamp}`;
   const consumer = new Kafka.KafkaConsumer({
     ...rdkafkaOptions(config.kafka), 'group.id': group, 'enable.auto.commit': false,
-    'enable.partition.eof': true, 'isolation.level': 'read_committed', 'client.id': 'replay',
+    'enable.partition.eof': true, 'isolation.level': 'read_committed', 'client.id': 'replay', 'fetch.wait.max.ms': 10,
   } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError('connecting to Kafka', e)) : resolve())));
   try {

@@ -163,7 +163,7 @@ async function countPending(config: Config, partitions: PartitionStatus[], commi
   const open = partitions.filter((p) => p.lag > 0);
   for (const p of partitions) p.pending = 0;
   if (open.length === 0) return;
-  const reader = await connect(config, `status-count-${process.pid}-${Date.now()}`, { 'enable.partition.eof': true });
+  const reader = await connect(config, `status-count-${process.pid}-${Date.now()}`, { 'enable.partition.eof': true, 'fetch.wait.max.ms': 10 });
   try {
     const done = new Set<number>();
     reader.on('partition.eof', (e) => done.add(e.partition));

@@ -68,6 +68,9 @@ export async function readLatest(kafka: KafkaConnection, topic: string, key: str
     'enable.auto.commit': false,
     'enable.partition.eof': true,
     'isolation.level': 'read_committed',
+    // The end of the partition shows only in a second fetch: at librdkafka's default 500 ms fetch wait, every
+    // read of a checkpoint took half a second.
+    'fetch.wait.max.ms': 10,
   } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
   await new Promise<void>((resolve, reject) =>
     consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting the checkpoint reader', err)) : resolve())));

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';
-import { ChangeEncoder } from '../codec/change-encoder.js';
+import { ChangeEncoder, type KafkaRecord } from '../codec/change-encoder.js';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
@@ -19,6 +19,7 @@ import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
 import { Channel } from './channel.js';
+import { TxBatcher } from './tx-batcher.js';
 import { encodeCheckpoint, readCheckpoint, type Checkpoint, type SnapshotProgress } from './checkpoint.js';
 import { preflight, type ServerFacts } from './preflight.js';
 import type { ChangeEvent } from './change.js';
@@ -98,11 +99,13 @@ export class SourceDaemon {
 
   async run(): Promise<void> {
     const { config } = this.deps;
-    await ensureTopic(config.kafka, { name: config.kafka.topic, partitions: config.kafka.partitions });
-    await ensureTopic(config.kafka, {
-      name: config.source.checkpointTopic, partitions: 1,
-      config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
-    });
+    await this.timed('topics checked', () => Promise.all([
+      ensureTopic(config.kafka, { name: config.kafka.topic, partitions: config.kafka.partitions }),
+      ensureTopic(config.kafka, {
+        name: config.source.checkpointTopic, partitions: 1,
+        config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
+      }),
+    ]));
     let attempt = 0;
     while (!this.stopping) {
       try {
@@ -135,6 +138,14 @@ export class SourceDaemon {
     this.log.info('stopped during the back-off before a restart; the checkpoint is where it was');
   }
 
+  /** A start-up step, with how long it took at debug level (where start-up time goes). */
+  private async timed<T>(what: string, step: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await step();
+    this.log.debug(`${what} in ${Math.round(performance.now() - started)} ms`);
+    return result;
+  }
+
   private async interruptibleSleep(ms: number): Promise<void> {
     await Promise.race([sleep(ms), new Promise<void>((resolve) => { this.wake = resolve; })]);
     this.wake = undefined;
@@ -142,21 +153,21 @@ export class SourceDaemon {
 
   private async session(healthy: () => void): Promise<void> {
     const { config, registry } = this.deps;
-    if (this.claimed) await this.assertStillOwner();
-    const server = await preflight(this.deps.mysql);
+    if (this.claimed) await this.timed('ownership checked', () => this.assertStillOwner());
+    const server = await this.timed('MySQL checked', () => preflight(this.deps.mysql));
     // A wrong URL stops the daemon now, not at the first change; an outage is retried when a schema is needed.
-    const outage = await registry.checkSettings();
+    const outage = await this.timed('registry checked', () => registry.checkSettings());
     if (outage) this.log.warn(outage);
     // The producer first: its initTransactions fences any older instance, so the checkpoint read next is final.
-    const producer = await TxProducer.connect({
+    const producer = await this.timed('producer ready', () => TxProducer.connect({
       kafka: config.kafka, transactionalId: `cdc-source-${config.source.id}`, logger: this.deps.logger.child({ component: 'producer' }),
-    });
+    }));
     this.producer = producer;
     this.everConnected = true;
     let reader: BinlogReader | undefined;
     try {
-      const found = await readCheckpoint(config.kafka, config.source.checkpointTopic, config.source.id);
-      const checkpoint = await this.startingPoint(producer, server, found);
+      const found = await this.timed('checkpoint read', () => readCheckpoint(config.kafka, config.source.checkpointTopic, config.source.id));
+      const checkpoint = await this.timed('starting point claimed', () => this.startingPoint(producer, server, found));
       if (!checkpoint) return; // stopped during a snapshot; it resumes from its last chunk next time
       const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
         if (pause) reader?.pause();
@@ -172,7 +183,7 @@ export class SourceDaemon {
         },
         onError: (err) => channel.fail(err),
       });
-      await reader.start();
+      await this.timed('binlog reader started', () => reader!.start());
       this.phase = 'streaming';
       this.progressed();
       this.wake = () => channel.fail(new StopRequested());
@@ -188,32 +199,28 @@ export class SourceDaemon {
     }
   }
 
+  /**
+   * Reads the channel in binlog order and hands whole binlog transactions to the batcher, which commits them
+   * with their checkpoint. Idle, it commits what is whole, and now and then the position alone.
+   */
   private async pump(channel: Channel<SourceItem>, producer: TxProducer, start: Checkpoint, healthy: () => void): Promise<void> {
     const { config } = this.deps;
     const encoder = new ChangeEncoder(this.deps.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
-    let committed = start;
-    let boundary: Checkpoint = start; // position after the last whole binlog transaction seen
-    let inTx = false; // a Kafka transaction is open
-    let midBinlogTx = false; // changes seen since the last commit item
-    let pending = 0; // changes in the open Kafka transaction
-    let openedAt = 0;
     let lastLog = Date.now();
-
-    const commit = async () => {
-      const checkpoint: Checkpoint = { ...boundary, changes: committed.changes + pending, writtenAtMs: Date.now(), owner: this.owner };
-      await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(config.source.id));
-      await producer.commit();
-      committed = checkpoint;
-      inTx = false;
-      this.counted(committed, pending, channel.size);
-      pending = 0;
-      healthy();
-      this.deps.onCommit?.(committed);
-      if (Date.now() - lastLog >= 10_000) {
-        lastLog = Date.now();
-        this.log.info(`committed through ${committed.file}:${committed.pos}`, { changes: committed.changes, queued: channel.size });
-      }
-    };
+    const batcher = new TxBatcher({
+      producer, topic: config.kafka.topic, checkpointTopic: config.source.checkpointTopic, sourceId: config.source.id,
+      owner: this.owner, batchMax: config.source.batchMax,
+      onAborted: () => this.metrics.transactions.inc({ outcome: 'aborted' }),
+      onCommitted: (committed, changes) => {
+        this.counted(committed, changes, channel.size);
+        healthy();
+        this.deps.onCommit?.(committed);
+        if (changes > 0 && Date.now() - lastLog >= 10_000) {
+          lastLog = Date.now();
+          this.log.info(`committed through ${committed.file}:${committed.pos}`, { changes: committed.changes, queued: channel.size });
+        }
+      },
+    }, start);
 
     for (;;) {
       let item: SourceItem | undefined;
@@ -221,53 +228,53 @@ export class SourceDaemon {
         item = await channel.take(LINGER_MS);
       } catch (err) {
         if (!(err instanceof StopRequested)) {
-          if (inTx) await this.abort(producer).catch(() => undefined);
+          await batcher.abandon();
           throw err;
         }
         // Graceful stop: keep what is whole, drop (and later re-read) a half-seen binlog transaction.
-        if (inTx && !midBinlogTx) await commit();
-        else if (inTx) await this.abort(producer);
+        const committed = await batcher.close(true);
         this.log.info(`stopped at ${committed.file}:${committed.pos}`, { changes: committed.changes });
         return;
       }
-      if (item === undefined) {
-        const idle = !inTx && (boundary.file !== committed.file || boundary.pos !== committed.pos)
-          && Date.now() - committed.writtenAtMs >= IDLE_CHECKPOINT_MS;
-        if (inTx && !midBinlogTx) await commit();
-        else if (idle) {
-          const checkpoint = { ...boundary, changes: committed.changes, writtenAtMs: Date.now(), owner: this.owner };
-          await this.commitCheckpointOnly(producer, checkpoint);
-          committed = checkpoint;
-          this.counted(committed, 0, 0);
-        } else if (!inTx) this.progressed();
-        continue;
+      try {
+        await this.handle(item, batcher, encoder, channel);
+      } catch (err) {
+        await batcher.abandon();
+        throw err;
       }
-      switch (item.kind) {
-        case 'table': {
-          // Whatever is whole goes out under the old schema before the new shape is even checked.
-          if (inTx && !midBinlogTx) await commit();
-          const { schemaId, changed } = await encoder.setColumns(item.columns);
-          if (changed) this.log.info(`value schema for ${item.columns.length} columns is id ${schemaId}`, { columns: item.columns.map((c) => c.name) });
-          break;
-        }
-        case 'changes': {
-          if (!encoder.ready) throw new PipelineError('row event before its table map; restarting from the checkpoint', { retriable: true });
-          if (!inTx) {
-            await producer.begin();
-            inTx = true;
-            openedAt = Date.now();
-          }
-          midBinlogTx = true;
-          await this.sendChanges(producer, encoder, item.changes, Date.now());
-          pending += item.changes.length;
-          break;
-        }
-        case 'commit': {
-          midBinlogTx = false;
-          boundary = { ...item.position, tsMs: item.tsMs, changes: 0, writtenAtMs: 0, owner: this.owner };
-          if (inTx && (pending >= config.source.batchMax || channel.empty || Date.now() - openedAt >= 1_000)) await commit();
-          break;
-        }
+    }
+  }
+
+  private async handle(item: SourceItem | undefined, batcher: TxBatcher, encoder: ChangeEncoder, channel: Channel<SourceItem>): Promise<void> {
+    if (item === undefined) {
+      // Nothing came for a while: what is whole goes out; staged records are not left waiting.
+      await batcher.produceStagedIfReady();
+      if (batcher.whole) await batcher.startCommit();
+      else if (!batcher.holdsChanges) {
+        const { committed, latestBoundary } = batcher;
+        const moved = latestBoundary.file !== committed.file || latestBoundary.pos !== committed.pos;
+        if (moved && Date.now() - committed.writtenAtMs >= IDLE_CHECKPOINT_MS) await batcher.checkpointOnly();
+        else this.progressed();
+      }
+      return;
+    }
+    switch (item.kind) {
+      case 'table': {
+        // Whatever is whole goes out under the old schema before the new shape is even checked.
+        if (batcher.whole) await batcher.commitNow();
+        const { schemaId, changed } = await encoder.setColumns(item.columns);
+        if (changed) this.log.info(`value schema for ${item.columns.length} columns is id ${schemaId}`, { columns: item.columns.map((c) => c.name) });
+        return;
+      }
+      case 'changes': {
+        if (!encoder.ready) throw new PipelineError('row event before its table map; restarting from the checkpoint', { retriable: true });
+        await batcher.add(this.encodeChanges(encoder, item.changes, Date.now()), item.changes.length);
+        return;
+      }
+      case 'commit': {
+        batcher.endOfBinlogTx(item.position, item.tsMs);
+        await batcher.commitIfDue(channel.empty);
+        return;
       }
     }
   }
@@ -395,35 +402,20 @@ export class SourceDaemon {
     this.progressed();
   }
 
-  private async abort(producer: TxProducer): Promise<void> {
-    this.metrics.transactions.inc({ outcome: 'aborted' });
-    await producer.abort();
-  }
-
-  /**
-   * Changes on the topic, in order; a delete is followed by its tombstone when EMIT_TOMBSTONES is on. Awaits
-   * only when librdkafka's queue is full, so a rows event costs no promise per change.
-   */
-  private async sendChanges(producer: TxProducer, encoder: ChangeEncoder, changes: ChangeEvent[], readAtMs: number): Promise<void> {
-    const { topic } = this.deps.config.kafka;
+  /** The Kafka records of these changes, in order; a delete is followed by its tombstone when EMIT_TOMBSTONES is on. */
+  private encodeChanges(encoder: ChangeEncoder, changes: ChangeEvent[], readAtMs: number): KafkaRecord[] {
     const tombstones = this.deps.config.source.tombstones;
+    const records: KafkaRecord[] = [];
     let c = 0, u = 0, d = 0, r = 0;
     for (const change of changes) {
-      const record = encoder.encode(change, readAtMs);
-      const full = producer.send(topic, record.partition, record.value, record.key);
-      if (full) await full;
+      records.push(encoder.encode(change, readAtMs));
       switch (change.op) {
         case 'c': c++; break;
         case 'u': u++; break;
         case 'r': r++; break;
-        case 'd': {
+        case 'd':
           d++;
-          if (tombstones) {
-            const t = encoder.tombstone(change);
-            const waiting = producer.send(topic, t.partition, t.value, t.key);
-            if (waiting) await waiting;
-          }
-        }
+          if (tombstones) records.push(encoder.tombstone(change));
       }
     }
     const produced = this.metrics.changesProduced;
@@ -432,6 +424,15 @@ export class SourceDaemon {
     if (d) produced.inc({ op: 'd' }, d);
     if (r) produced.inc({ op: 'r' }, r);
     this.lastSendMs = Date.now();
+    return records;
+  }
+
+  /** Changes on the topic inside the caller's open transaction (the snapshot's reconciliation). */
+  private async sendChanges(producer: TxProducer, encoder: ChangeEncoder, changes: ChangeEvent[], readAtMs: number): Promise<void> {
+    for (const record of this.encodeChanges(encoder, changes, readAtMs)) {
+      const full = producer.send(this.deps.config.kafka.topic, record.partition, record.value, record.key);
+      if (full) await full;
+    }
   }
 
   private async assertStillOwner(): Promise<void> {

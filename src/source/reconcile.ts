@@ -13,7 +13,7 @@ import { kafkaError } from '../sink/errors.js';
 export async function liveKeysOnTopic(kafka: KafkaConnection, topic: string, registry: Registry): Promise<Map<number, Record<string, unknown>>> {
   const consumer = new Kafka.KafkaConsumer({
     ...rdkafkaOptions(kafka), 'group.id': `reconcile-${topic}`, 'enable.auto.commit': false,
-    'enable.partition.eof': true, 'isolation.level': 'read_committed',
+    'enable.partition.eof': true, 'isolation.level': 'read_committed', 'fetch.wait.max.ms': 10,
   } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError('connecting the reconciler', e)) : resolve())));
   try {

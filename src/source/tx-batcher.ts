@@ -1,0 +1,209 @@
+/**
+ * Groups whole binlog transactions into Kafka transactions, each ending with the checkpoint after its last
+ * binlog transaction, so changes and position commit together or not at all.
+ *
+ * A Kafka commit waits for every record of the transaction to be acknowledged (tens of milliseconds under
+ * load). Meanwhile the next transaction's records are encoded and held here ("staged"); they are produced as
+ * soon as the commit returns. One commit is in flight at a time, and staging is bounded by the batch size.
+ */
+import type { KafkaRecord } from '../codec/change-encoder.js';
+import type { TxProducer } from '../sink/tx-producer.js';
+import { encodeCheckpoint, type BinlogPosition, type Checkpoint } from './checkpoint.js';
+
+export interface TxBatcherOptions {
+  producer: TxProducer;
+  topic: string;
+  checkpointTopic: string;
+  sourceId: string;
+  /** Written into every checkpoint: this process's claim on the source id. */
+  owner: string;
+  /** Changes per Kafka transaction at most (whole binlog transactions only). */
+  batchMax: number;
+  /** After each committed transaction, with the changes it held. */
+  onCommitted: (checkpoint: Checkpoint, changes: number) => void;
+  /** After a transaction was aborted (a stop mid-binlog-transaction, an error). */
+  onAborted?: () => void;
+}
+
+/** A transaction being filled: its records (if not produced yet), changes, and the position after its last whole binlog transaction. */
+interface Filling {
+  /** Records waiting for the commit in flight to end; produced directly when there is none. */
+  staged: KafkaRecord[];
+  changes: number;
+  /** Whether the Kafka transaction is begun (its records produced as they come). */
+  begun: boolean;
+  boundary: Checkpoint | undefined;
+  /** The changes after `boundary` belong to a binlog transaction not yet ended. */
+  midBinlogTx: boolean;
+  openedAt: number;
+}
+
+export class TxBatcher {
+  /** The last checkpoint Kafka has committed. */
+  committed: Checkpoint;
+  private filling: Filling = empty();
+  private inFlight: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(private readonly o: TxBatcherOptions, start: Checkpoint) {
+    this.committed = start;
+  }
+
+  /** Changes of the current binlog transaction (already encoded; tombstones included). */
+  async add(records: KafkaRecord[], changes: number): Promise<void> {
+    this.rethrow();
+    const f = this.filling;
+    if (f.changes === 0) f.openedAt = Date.now();
+    f.midBinlogTx = true;
+    f.changes += changes;
+    if (this.inFlight) {
+      for (const r of records) f.staged.push(r);
+      // Staging is bounded: past a batch, wait for the commit and produce.
+      if (f.staged.length >= this.o.batchMax) await this.produceStaged();
+      return;
+    }
+    await this.produceStaged(); // begins the transaction, and keeps order behind anything staged
+    await this.produce(records);
+  }
+
+  /** A binlog transaction ended here: what was added so far is whole. */
+  endOfBinlogTx(position: BinlogPosition, tsMs: number): void {
+    this.filling.midBinlogTx = false;
+    this.filling.boundary = { ...position, tsMs, changes: 0, writtenAtMs: 0, owner: this.o.owner };
+  }
+
+  /** The position after the last whole binlog transaction seen, committed or not. */
+  get latestBoundary(): Checkpoint {
+    return this.filling.boundary ?? this.committed;
+  }
+
+  /**
+   * With no changes of ours in hand, commits just the checkpoint at the latest boundary: the position keeps
+   * up with other tables' traffic, so a restart does not re-read it all.
+   */
+  async checkpointOnly(): Promise<void> {
+    if (this.filling.changes > 0) return;
+    await this.settled();
+    const checkpoint: Checkpoint = { ...this.latestBoundary, changes: this.committed.changes, writtenAtMs: Date.now(), owner: this.o.owner };
+    await this.o.producer.begin();
+    await this.o.producer.send(this.o.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(this.o.sourceId));
+    await this.o.producer.commit();
+    this.committed = checkpoint;
+    this.o.onCommitted(checkpoint, 0);
+  }
+
+  /** Whether a Kafka transaction holds changes not yet committed (or staged). */
+  get holdsChanges(): boolean {
+    return this.filling.changes > 0;
+  }
+
+  /** Whether what the transaction holds ends at a binlog transaction boundary. */
+  get whole(): boolean {
+    return this.filling.changes > 0 && !this.filling.midBinlogTx && this.filling.boundary !== undefined;
+  }
+
+  /** Commits (without waiting) when the transaction is whole and big or old enough, or nothing else is coming. */
+  commitIfDue(nothingQueued: boolean): Promise<void> | undefined {
+    const f = this.filling;
+    if (!this.whole) return undefined;
+    if (f.changes >= this.o.batchMax || nothingQueued || Date.now() - f.openedAt >= 1_000) return this.startCommit();
+    return undefined;
+  }
+
+  /** Starts committing what is whole; resolves once the commit is under way (the previous one ended). */
+  async startCommit(): Promise<void> {
+    if (!this.whole) return;
+    await this.produceStaged();
+    const f = this.filling;
+    this.filling = empty();
+    const checkpoint: Checkpoint = { ...f.boundary!, changes: this.committed.changes + f.changes, writtenAtMs: Date.now(), owner: this.o.owner };
+    await this.o.producer.send(this.o.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(this.o.sourceId));
+    this.inFlight = this.o.producer.commit().then(() => {
+      this.inFlight = undefined;
+      this.committed = checkpoint;
+      this.o.onCommitted(checkpoint, f.changes);
+    }, (err: unknown) => {
+      this.inFlight = undefined;
+      this.failure ??= err;
+    });
+  }
+
+  /** Commits what is whole and waits for it. */
+  async commitNow(): Promise<void> {
+    await this.startCommit();
+    await this.settled();
+  }
+
+  /** Once the commit in flight has ended, the staged records go out (call when idle, so they do not wait). */
+  async produceStagedIfReady(): Promise<void> {
+    this.rethrow();
+    if (!this.inFlight && this.filling.staged.length > 0) await this.produceStaged();
+  }
+
+  /** The commit in flight has ended; throws its error. */
+  async settled(): Promise<void> {
+    await this.inFlight;
+    this.rethrow();
+  }
+
+  /**
+   * Ends the batcher: commits what is whole when `keepWhole`, aborts an open transaction otherwise (or with
+   * a binlog transaction half-seen). What is dropped is read again from the checkpoint.
+   */
+  async close(keepWhole: boolean): Promise<Checkpoint> {
+    await this.inFlight;
+    this.rethrow();
+    if (keepWhole && this.whole) await this.commitNow();
+    else if (this.filling.begun) {
+      this.filling = empty();
+      await this.o.producer.abort();
+      this.o.onAborted?.();
+    }
+    return this.committed;
+  }
+
+  /** After a failure: wait for a commit in flight (its outcome no longer matters), abort what is open. */
+  async abandon(): Promise<void> {
+    await this.inFlight;
+    if (this.filling.begun) {
+      await this.o.producer.abort().catch(() => undefined);
+      this.o.onAborted?.();
+    }
+    this.filling = empty();
+  }
+
+  private async produceStaged(): Promise<void> {
+    await this.settled();
+    const f = this.filling;
+    if (f.staged.length === 0 && f.begun) return;
+    if (!f.begun && f.changes > 0) await this.begin();
+    const records = f.staged;
+    f.staged = [];
+    await this.produce(records);
+  }
+
+  private async begin(): Promise<void> {
+    await this.o.producer.begin();
+    this.filling.begun = true;
+  }
+
+  private async produce(records: KafkaRecord[]): Promise<void> {
+    const { producer, topic } = this.o;
+    for (const r of records) {
+      const full = producer.send(topic, r.partition, r.value, r.key);
+      if (full) await full;
+    }
+  }
+
+  private rethrow(): void {
+    if (this.failure !== undefined) {
+      const err = this.failure;
+      this.failure = undefined;
+      throw err;
+    }
+  }
+}
+
+function empty(): Filling {
+  return { staged: [], changes: 0, begun: false, boundary: undefined, midBinlogTx: false, openedAt: 0 };
+}
