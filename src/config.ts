@@ -51,6 +51,8 @@ export interface PoolConfig {
   batch: number;
   /** librdkafka's prefetch queue per consumer, KiB: with POOL_SIZE, most of the supervisor's memory. */
   prefetchKiB: number;
+  /** How long the broker may hold a consumer's fetch when nothing is new: the pool's share of the latency. */
+  fetchWaitMs: number;
 }
 
 export interface SourceConfig {
@@ -117,6 +119,7 @@ export const DEFAULTS = {
   DISCOUNT_PERCENT: '10',
   POOL_BATCH: '1000',
   POOL_PREFETCH_KIB: '4096',
+  POOL_FETCH_WAIT_MS: '25',
   METRICS_HOST: '127.0.0.1',
   SOURCE_METRICS_PORT: '9471',
   POOL_METRICS_PORT: '9472',
@@ -387,6 +390,7 @@ export function parseSettings(env: Settings): Config {
       discount: { category: raw(env, 'DISCOUNT_CATEGORY').trim().toUpperCase(), percent: percent(env, 'DISCOUNT_PERCENT') },
       batch: int(env, 'POOL_BATCH', 1, 100_000),
       prefetchKiB: int(env, 'POOL_PREFETCH_KIB', 256, 2_097_151),
+      fetchWaitMs: int(env, 'POOL_FETCH_WAIT_MS', 1, 1000),
     },
     ops: {
       metricsHost: text(env, 'METRICS_HOST'),

@@ -17,7 +17,9 @@ export class OutputWatch {
 
   constructor(private readonly dir: string) {}
 
+  /** Watches from the files' current ends: lines already there are not this measurement's. */
   start(): void {
+    this.skipExisting();
     try {
       this.watcher = watch(this.dir, () => this.scan());
     } catch {
@@ -30,6 +32,16 @@ export class OutputWatch {
     this.watcher?.close();
     clearInterval(this.timer);
     this.scan();
+  }
+
+  private skipExisting(): void {
+    try {
+      for (const name of readdirSync(this.dir)) {
+        if (name.endsWith('.jsonl')) this.offsets.set(name, statSync(join(this.dir, name)).size);
+      }
+    } catch {
+      // no directory yet: nothing to skip
+    }
   }
 
   scan(): void {

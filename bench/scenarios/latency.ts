@@ -14,6 +14,8 @@ export interface LatencyResult extends Summary {
   written: number;
   /** Lines not seen within the grace period after writing stopped. */
   missing: number;
+  /** Each process's CPU use while the rate ran, in % of one core. */
+  cpu?: Record<string, string>;
 }
 
 export interface LatencyRun {
@@ -22,15 +24,18 @@ export interface LatencyRun {
   outputDir: string;
   rate: number;
   seconds: number;
-  /** Ids are taken from here downwards, so no two runs (or tests) collide. */
-  firstId: number;
 }
+
+const PROBE_IDS_BELOW = -2_000_001_000;
 
 export async function measureLatency(run: LatencyRun): Promise<LatencyResult> {
   // Several single-row INSERTs per round trip (multiple statements, each its own autocommit transaction): the
   // writer must not be the busiest process on the machine. A row's commit time is when its round trip returns,
   // at most the few rows' execution time after its real commit, so latencies are, if anything, understated.
   const pool = mysql.createPool({ ...run.mysql, connectionLimit: 8, multipleStatements: true });
+  const [[lowest]] = await pool.query<Array<{ min: number | null } & mysql.RowDataPacket>>(`SELECT MIN(id) AS min FROM \`${run.table}\``);
+  // Below the tests' ids (down to -2e9) and below anything an interrupted run left: fresh ids. Deleted afterwards.
+  const firstId = Math.min(PROBE_IDS_BELOW, Number(lowest?.min ?? 0) - 1000);
   const watch = new OutputWatch(run.outputDir);
   watch.start();
   const committed = new Map<number, number>();
@@ -49,7 +54,7 @@ export async function measureLatency(run: LatencyRun): Promise<LatencyResult> {
       const ids: number[] = [];
       const params: unknown[] = [];
       for (; i < due && ids.length < 50; i++) {
-        const id = run.firstId - i;
+        const id = firstId - i;
         ids.push(id);
         params.push(id, `Latency probe ${i}`, i % 7 === 0 ? 'Electronics' : 'Garden', 9.99);
       }
@@ -64,7 +69,6 @@ export async function measureLatency(run: LatencyRun): Promise<LatencyResult> {
     const wroteFor = (performance.now() - started) / 1000;
     const deadline = performance.now() + 30_000;
     while (performance.now() < deadline && [...committed.keys()].some((id) => !watch.seen.has(id))) await sleep(20);
-    watch.stop();
     const latencies: number[] = [];
     let missing = 0;
     for (const [id, at] of committed) {
@@ -74,6 +78,14 @@ export async function measureLatency(run: LatencyRun): Promise<LatencyResult> {
     }
     return { rate: run.rate, achievedRate: Math.round(committed.size / wroteFor), written: committed.size, missing, ...summarize(latencies) };
   } finally {
+    // The probe rows go; their deletes pass through the pipeline before the next measurement starts.
+    const linesBefore = watch.lines;
+    const [res] = await pool.query<mysql.ResultSetHeader>(`DELETE FROM \`${run.table}\` WHERE id <= ? AND id > ?`, [firstId, firstId - total - 1]);
+    const deadline = performance.now() + 60_000;
+    while (watch.lines < linesBefore + res.affectedRows && performance.now() < deadline) {
+      watch.scan();
+      await sleep(50);
+    }
     watch.stop();
     await pool.end();
   }
