@@ -11,10 +11,13 @@ import { encodeCheckpoint, readCheckpoint } from '../../src/source/checkpoint.js
 import { config, waitFor, type BenchEnv } from './pipeline.js';
 import { ROOT } from './procs.js';
 
-/** The issue's workload: 40 % inserts, 50 % updates, 10 % deletes, 500 changes per transaction. */
-export async function generate(changes: number, txSize = 500): Promise<number> {
-  const inserts = Math.round(changes * 0.4);
-  const updates = Math.round(changes * 0.5);
+/**
+ * The issue's workload: 40 % inserts, 50 % updates, 10 % deletes, 500 changes per transaction (or only inserts,
+ * to grow the table). Resolves with the number of changes the generator made.
+ */
+export async function generate(changes: number, txSize = 500, opts: { insertsOnly?: boolean } = {}): Promise<number> {
+  const inserts = opts.insertsOnly ? changes : Math.round(changes * 0.4);
+  const updates = opts.insertsOnly ? 0 : Math.round(changes * 0.5);
   const deletes = changes - inserts - updates;
   return new Promise<number>((resolve, reject) => {
     const gen = spawn(process.execPath, ['--import', 'tsx', 'src/cli/generate.ts', '--rows', String(inserts), '--updates', String(updates),

@@ -16,6 +16,8 @@ export interface Proc {
   exited: Promise<number | null>;
   /** Highest RSS seen, MiB. */
   peakRssMiB: () => number;
+  /** CPU seconds used so far (the last sample once it has exited). */
+  cpuSeconds: () => number;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
@@ -48,10 +50,15 @@ export function launch(cmd: Command, env: Record<string, string>, args: string[]
   proc.stderr!.on('data', keep);
   const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
   let peak = 0;
-  const timer = setInterval(() => { peak = Math.max(peak, rssMiB(proc.pid!)); }, 200);
+  let cpu = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(proc.pid!));
+    cpu = Math.max(cpu, cpuSeconds(proc.pid!));
+  }, 200);
   void exited.then(() => clearInterval(timer));
   return {
     name: cmd, proc, exited, output: () => out, peakRssMiB: () => Math.max(peak, rssMiB(proc.pid!)),
+    cpuSeconds: () => Math.max(cpu, cpuSeconds(proc.pid!)),
     stop: async (signal = 'SIGTERM') => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;

@@ -1,7 +1,7 @@
 /** The latency scenario: one source and one pool, single-row transactions at each rate in turn. */
 import { mysqlOptions } from '../../src/mysql.js';
 import { config, isolatedEnv, startPool, startSource } from '../lib/pipeline.js';
-import { cpuSeconds, stackCpuSeconds } from '../lib/procs.js';
+import { stackCpuSeconds } from '../lib/procs.js';
 import { measureLatency, type LatencyResult } from './latency.js';
 
 export interface LatencySuiteResult {
@@ -16,7 +16,7 @@ export async function latencySuite(opts: { rates: number[]; seconds: number; pro
   const source = await startSource(env, opts.root);
   const pool = await startPool(env, opts.root).catch(async (err) => { await source.stop('SIGKILL'); throw err; });
   const run = async (rate: number, seconds: number) => {
-    const before = { source: cpuSeconds(source.proc.pid!), pool: cpuSeconds(pool.proc.pid!), bench: process.cpuUsage(), ...stackCpuSeconds() };
+    const before = { source: source.cpuSeconds(), pool: pool.cpuSeconds(), bench: process.cpuUsage(), ...stackCpuSeconds() };
     const t0 = performance.now();
     const r = await measureLatency({ mysql: mysqlOptions(config, 'admin'), table: config.mysql.table, outputDir: env.OUTPUT_DIR, rate, seconds });
     const wall = (performance.now() - t0) / 1000;
@@ -24,7 +24,7 @@ export async function latencySuite(opts: { rates: number[]; seconds: number; pro
     const bench = process.cpuUsage(before.bench);
     const share = (n: number) => `${Math.round((100 * n) / wall)}%`;
     r.cpu = {
-      source: share(cpuSeconds(source.proc.pid!) - before.source), pool: share(cpuSeconds(pool.proc.pid!) - before.pool),
+      source: share(source.cpuSeconds() - before.source), pool: share(pool.cpuSeconds() - before.pool),
       kafka: share(stack.kafka - before.kafka), mysql: share(stack.mysql - before.mysql), bench: share((bench.user + bench.system) / 1e6),
     };
     opts.log(`  ${rate}/s (achieved ${r.achievedRate}/s): p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, missing ${r.missing}; CPU ${JSON.stringify(r.cpu)}`);

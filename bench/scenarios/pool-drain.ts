@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LineCounter } from '../lib/line-counter.js';
-import { launch, cpuSeconds } from '../lib/procs.js';
+import { launch } from '../lib/procs.js';
 import type { BenchEnv } from '../lib/pipeline.js';
 
 export interface DrainResult {
@@ -35,7 +35,7 @@ export async function drainPool(topicEnv: BenchEnv, expected: number, opts: { ro
     }
     const lines = counter.lines;
     const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuSeconds(pool.proc.pid!);
+    const cpu = pool.cpuSeconds();
     const steady = (performance.now() - firstLineAt) / 1000;
     return { lines, seconds, linesPerSecond: Math.round(lines / seconds), steadyLinesPerSecond: Math.round(lines / steady), peakRssMiB: pool.peakRssMiB(), cpuSeconds: cpu };
   } finally {

@@ -6,7 +6,7 @@ import type mysql from 'mysql2/promise';
 import { seedCheckpoint } from '../lib/backlog.js';
 import { CheckpointTail } from '../lib/checkpoint-tail.js';
 import { isolatedEnv, waitFor } from '../lib/pipeline.js';
-import { cpuDelta, cpuSeconds, launch, stackCpuSeconds } from '../lib/procs.js';
+import { cpuDelta, launch, stackCpuSeconds } from '../lib/procs.js';
 
 export interface CatchUpResult {
   changes: number;
@@ -43,7 +43,7 @@ export async function sourceCatchUp(range: BinlogRange, opts: { root?: string; l
     const afterFirst = first ? (reached.changes - first.changes) / ((now - first.at) / 1000) : NaN;
     return {
       changes: reached.changes, seconds, changesPerSecond: Math.round(reached.changes / seconds), afterFirstCommitPerSecond: Math.round(afterFirst),
-      peakRssMiB: source.peakRssMiB(), cpuSeconds: cpuSeconds(source.proc.pid!), stackCpu: cpuDelta(stackBefore, stackCpuSeconds()), topic: env.KAFKA_TOPIC,
+      peakRssMiB: source.peakRssMiB(), cpuSeconds: source.cpuSeconds(), stackCpu: cpuDelta(stackBefore, stackCpuSeconds()), topic: env.KAFKA_TOPIC,
     };
   } finally {
     await source.stop();
