@@ -49,5 +49,12 @@ export function formatStatus(r: StatusReport): string {
   for (const f of o.files) out.push(`  ${f.file.padEnd(width)}  ${String(f.lines).padStart(10)} lines`);
   if (!o.error) out.push(`  lines ${o.lines}, dead letters ${o.deadLetters}`);
   else out.push(`  error         ${o.error}`);
+  out.push('');
+
+  const l = r.latency;
+  out.push('latency, binlog read to line fsynced (the running supervisor, since it started)');
+  if (l.lines !== null && l.lines > 0) out.push(`  p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms over ${l.lines} lines`);
+  else if (l.lines === 0) out.push('  no lines written since the supervisor started');
+  if (l.error) out.push(`  ${l.error}`);
   return `${out.join('\n')}\n`;
 }

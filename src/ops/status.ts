@@ -14,6 +14,7 @@ import { rdkafkaOptions } from '../config/kafka.js';
 import { disconnectWithin } from '../sink/disconnect.js';
 import { kafkaError } from '../sink/errors.js';
 import { readCheckpoint, type Checkpoint } from '../source/checkpoint.js';
+import { histogramQuantile, parseHistogram } from './histogram.js';
 
 export interface BinlogFile {
   name: string;
@@ -60,11 +61,22 @@ export interface OutputStatus {
   error?: string;
 }
 
+/** What the running supervisor's /metrics says about end-to-end latency (cumulative since it started). */
+export interface PoolLatencyStatus {
+  url: string | null;
+  /** Lines observed; null when the endpoint could not be asked. */
+  lines: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  error?: string;
+}
+
 export interface StatusReport {
   at: string;
   source: SourceStatus;
   group: GroupStatus;
   output: OutputStatus;
+  latency: PoolLatencyStatus;
 }
 
 /**
@@ -216,7 +228,29 @@ export async function outputStatus(config: Config): Promise<OutputStatus> {
   return status;
 }
 
+const LATENCY = 'cdc_pool_end_to_end_latency_seconds';
+
+/** The pool's end-to-end latency, from its own /metrics on this host (POOL_METRICS_PORT). */
+export async function latencyStatus(config: Config): Promise<PoolLatencyStatus> {
+  const port = config.ops.poolMetricsPort;
+  if (port === null || port === 0) return { url: null, lines: null, p50Ms: null, p99Ms: null, error: 'POOL_METRICS_PORT is off or 0: nothing to ask' };
+  const host = config.ops.metricsHost === '0.0.0.0' ? '127.0.0.1' : config.ops.metricsHost;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const buckets = parseHistogram(await res.text(), LATENCY);
+    const lines = buckets.find((b) => !Number.isFinite(b.le))?.count ?? 0;
+    const q = (x: number) => { const v = histogramQuantile(x, buckets); return v === null ? null : Math.round(v * 1000); };
+    return { url, lines, p50Ms: q(0.5), p99Ms: q(0.99) };
+  } catch (err) {
+    return { url, lines: null, p50Ms: null, p99Ms: null, error: `no supervisor answering at ${url} (${(err as Error).message})` };
+  }
+}
+
 export async function collectStatus(config: Config, mysqlOptions: ConnectionOptions, options: { count?: boolean } = {}): Promise<StatusReport> {
-  const [source, group, output] = await Promise.all([sourceStatus(config, mysqlOptions), groupStatus(config, options), outputStatus(config)]);
-  return { at: new Date().toISOString(), source, group, output };
+  const [source, group, output, latency] = await Promise.all([
+    sourceStatus(config, mysqlOptions), groupStatus(config, options), outputStatus(config), latencyStatus(config),
+  ]);
+  return { at: new Date().toISOString(), source, group, output, latency };
 }

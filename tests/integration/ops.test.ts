@@ -72,6 +72,8 @@ test('/metrics counts a small run; status matches the real lag with the pool sto
   await waitFor('librdkafka statistics with the lag', async () => metricSum(await scrape(poolPort), 'cdc_pool_consumer_lag') !== undefined, 30_000);
   const pl = await scrape(poolPort);
   assert.equal(metricSum(pl, 'cdc_pool_lines_written_total'), n);
+  assert.equal(metricSum(pl, 'cdc_pool_end_to_end_latency_seconds_count'), n, 'one latency observation per line');
+  assert.ok(metricSum(pl, 'cdc_pool_end_to_end_latency_seconds_sum')! > 0);
   assert.equal(metricSum(pl, 'cdc_pool_dead_letters_total'), 0);
   assert.ok(metricSum(pl, 'cdc_pool_rebalances_total', { kind: 'assigned' })! >= 1);
   assert.equal(metricSum(pl, 'cdc_pool_assigned_partitions'), config.kafka.partitions, 'every partition held by someone');
@@ -127,6 +129,7 @@ test('/metrics counts a small run; status matches the real lag with the pool sto
 
   // Back up: the pool drains the lag; once idle it commits past the transaction markers, so lag reads 0.
   consumers = startPool(pool);
+  const restartedPort = await metricsPort(consumers);
   await waitFor(`${n + later.length} lines`, async () => countLines(pool.OUTPUT_DIR) === n + later.length, 120_000);
   const drained = await waitFor('lag 0 on every partition', async () => {
     const r = await statusJson(statusEnv);
@@ -134,6 +137,10 @@ test('/metrics counts a small run; status matches the real lag with the pool sto
   }, 60_000);
   assert.equal(drained.group.lag, 0);
   assert.equal(drained.output.lines, n + later.length);
+  assert.match(drained.latency.error ?? '', /POOL_METRICS_PORT is off or 0/);
+  const latency = (await statusJson({ ...statusEnv, POOL_METRICS_PORT: String(restartedPort) })).latency;
+  assert.equal(latency.lines, later.length, 'the restarted supervisor observed the lines it wrote');
+  assert.ok(latency.p50Ms !== null && latency.p99Ms !== null && latency.p99Ms >= latency.p50Ms, JSON.stringify(latency));
 });
 
 test('/readyz turns not-ready while Kafka is stopped and ready again after it restarts', async (t) => {

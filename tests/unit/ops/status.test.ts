@@ -35,6 +35,7 @@ test('the status table shows position, lag per partition and output counts', () 
       partitions: [{ partition: 0, end: 10, committed: 10, lag: 0, pending: 0 }, { partition: 1, end: 9, committed: null, lag: 7, pending: 5 }],
     },
     output: { dir: './output', files: [{ file: 'consumer-1.jsonl', lines: 10 }, { file: 'consumer-1.deadletter.jsonl', lines: 1 }], lines: 10, deadLetters: 1 },
+    latency: { url: 'http://127.0.0.1:9472/metrics', lines: 10, p50Ms: 12, p99Ms: 87 },
   };
   const text = formatStatus(report);
   assert.match(text, /checkpoint +b\.000002:500 +gtid 0-1-9/);
@@ -43,6 +44,9 @@ test('the status table shows position, lag per partition and output counts', () 
   assert.match(text, /^ +1 +9 +- +7 +5$/m);
   assert.match(text, /^ +total +7 +5$/m);
   assert.match(text, /lines 10, dead letters 1/);
+  assert.match(text, /p50 12 ms, p99 87 ms over 10 lines/);
+  const away = formatStatus({ ...report, latency: { url: 'http://127.0.0.1:9472/metrics', lines: null, p50Ms: null, p99Ms: null, error: 'no supervisor answering at http://127.0.0.1:9472/metrics (fetch failed)' } });
+  assert.match(away, /no supervisor answering/);
   const broken = formatStatus({ ...report, group: { group: 'g', topic: 't', partitions: [], lag: 0, error: 'connecting to Kafka: timed out' } });
   assert.match(broken, /error +connecting to Kafka: timed out/);
 });
