@@ -16,15 +16,26 @@ import { ROOT } from './procs.js';
  * to grow the table). Resolves with the number of changes the generator made.
  */
 export async function generate(changes: number, txSize = 500, opts: { insertsOnly?: boolean } = {}): Promise<number> {
+  return (await generateCounted(changes, txSize, opts)).changes;
+}
+
+/** generate(), with what the generator made of each kind. */
+export async function generateCounted(changes: number, txSize = 500, opts: { insertsOnly?: boolean } = {}):
+  Promise<{ changes: number; inserted: number; updated: number; deleted: number }> {
   const inserts = opts.insertsOnly ? changes : Math.round(changes * 0.4);
   const updates = opts.insertsOnly ? 0 : Math.round(changes * 0.5);
   const deletes = changes - inserts - updates;
-  return new Promise<number>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const gen = spawn(process.execPath, ['--import', 'tsx', 'src/cli/generate.ts', '--rows', String(inserts), '--updates', String(updates),
       '--deletes', String(deletes), '--tx-size', String(txSize)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     gen.stdout.on('data', (d) => { out += d; });
-    gen.on('exit', (code) => (code === 0 ? resolve(Number(/generated (\d+)/.exec(out)?.[1])) : reject(new Error(`generator exited ${code}: ${out}`))));
+    gen.on('exit', (code) => {
+      // "generated N changes (I inserted, U updated, D deleted) …"
+      const m = /generated (\d+) changes \((\d+) inserted, (\d+) updated, (\d+) deleted\)/.exec(out);
+      if (code !== 0 || !m) return reject(new Error(`generator exited ${code}: ${out}`));
+      resolve({ changes: Number(m[1]), inserted: Number(m[2]), updated: Number(m[3]), deleted: Number(m[4]) });
+    });
   });
 }
 

@@ -1,0 +1,124 @@
+/**
+ * The benchmark's results as BENCHMARKS.md (one table: ours against each peer as a ratio, absolute figures marked
+ * as this machine's) and a PNG chart (bench/report/chart.py, matplotlib from the bench's Python environment).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PeerCatchUp } from '../peers/debezium.js';
+import type { PollerResult } from '../peers/poller.js';
+import { ensurePythonEnv } from '../lib/python.js';
+import { ROOT } from '../lib/procs.js';
+import type { BackfillResult } from '../scenarios/backfill.js';
+import type { Ceiling } from '../scenarios/ceilings.js';
+import type { LatencySuiteResult } from '../scenarios/latency-suite.js';
+import type { PipelineResult } from '../scenarios/pipeline-catchup.js';
+import type { DrainResult } from '../scenarios/pool-drain.js';
+import type { CatchUpResult } from '../scenarios/source-catchup.js';
+
+export interface BenchResults {
+  startedAt: string;
+  quick: boolean;
+  runs: number;
+  machine: { cpus: number; node: string; memGiB: number };
+  seconds?: number;
+  source?: {
+    changes: number;
+    ours: CatchUpResult[];
+    debezium: PeerCatchUp[];
+    debeziumTuned: PeerCatchUp[];
+    poller: PollerResult;
+    ceilings: { decode: Ceiling; broker: Ceiling };
+    medians: {
+      oursFromStart: number; oursAfterFirst: number; debeziumFromStart: number; debeziumAfterFirst: number;
+      tunedFromStart: number; tunedAfterFirst: number; oursRss: number; debeziumRss: number;
+    };
+  };
+  pool?: { lines: number; drains: DrainResult[]; medians: { fromStart: number; steady: number } };
+  pipeline?: PipelineResult;
+  backfill?: BackfillResult;
+  latency?: LatencySuiteResult;
+}
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`;
+
+export function renderMarkdown(r: BenchResults): string {
+  const rows: string[][] = [];
+  const s = r.source;
+  if (s) {
+    const m = s.medians;
+    rows.push(
+      ['source catch-up, changes/s from process start', n(m.oursFromStart), 'Debezium 3.5 MariaDB connector, defaults', n(m.debeziumFromStart), ratio(m.oursFromStart, m.debeziumFromStart)],
+      ['source catch-up, changes/s after the first commit / event', n(m.oursAfterFirst), 'Debezium, defaults', n(m.debeziumAfterFirst), ratio(m.oursAfterFirst, m.debeziumAfterFirst)],
+      ['source catch-up, changes/s from process start', n(m.oursFromStart), 'Debezium, tuned producer (batch 512 KiB, linger 20 ms)', n(m.tunedFromStart), ratio(m.oursFromStart, m.tunedFromStart)],
+      ['source catch-up, peak RSS (MiB)', n(m.oursRss), 'Debezium (-Xmx512m)', n(m.debeziumRss), ratio(m.oursRss, m.debeziumRss)],
+      ['source catch-up, changes/s from process start', n(m.oursFromStart), 'the seed\'s timestamp poller (Python, rows/s)', n(s.poller.rowsPerSecond), ratio(m.oursFromStart, s.poller.rowsPerSecond)],
+      [`changes never delivered, of ${n(s.changes)}`, '0', 'the seed\'s timestamp poller', `${n(s.poller.missedTotal)} (${n(s.poller.missedDeletes)} deletes, ${n(s.poller.missedUpdates)} updates)`, '—'],
+      ['source catch-up, changes/s after the first commit', n(m.oursAfterFirst), `ceiling: ${s.ceilings.decode.what}`, n(s.ceilings.decode.perSecond), ratio(m.oursAfterFirst, s.ceilings.decode.perSecond)],
+      ['source catch-up, changes/s after the first commit', n(m.oursAfterFirst), `ceiling: ${s.ceilings.broker.what}`, n(s.ceilings.broker.perSecond), ratio(m.oursAfterFirst, s.ceilings.broker.perSecond)],
+    );
+  }
+  if (r.pool) {
+    rows.push(
+      [`pool alone, lines/s from process start (${n(r.pool.lines)} lines)`, n(r.pool.medians.fromStart), 'target', '150,000', ratio(r.pool.medians.fromStart, 150_000)],
+      ['pool alone, lines/s from the first line', n(r.pool.medians.steady), 'target', '150,000', ratio(r.pool.medians.steady, 150_000)],
+      ['pool alone, peak RSS (MiB)', n(Math.max(...r.pool.drains.map((d) => d.peakRssMiB))), 'target', '200', ratio(Math.max(...r.pool.drains.map((d) => d.peakRssMiB)), 200)],
+    );
+  }
+  if (r.pipeline) {
+    const p = r.pipeline;
+    rows.push(
+      [`whole pipeline, ${n(p.changes)}-change backlog, changes/s from start`, n(p.changesPerSecond), 'target', '60,000', ratio(p.changesPerSecond, 60_000)],
+      ['whole pipeline, peak RSS of the source (MiB)', n(p.peakRssMiB.source), 'target', '150', ratio(p.peakRssMiB.source, 150)],
+      ['whole pipeline, peak RSS of the pool (MiB)', n(p.peakRssMiB.pool), 'target', '200', ratio(p.peakRssMiB.pool, 200)],
+    );
+  }
+  if (r.backfill) {
+    rows.push([`backfill --full, ${n(r.backfill.rows)} rows, rows/s (peak RSS ${n(r.backfill.peakRssMiB)} MiB)`, n(r.backfill.rowsPerSecond), '—', '—', '—']);
+  }
+  if (r.latency) {
+    for (const l of r.latency.rates) {
+      const target = l.rate >= 5000 ? 250 : 100;
+      rows.push([`commit-to-line latency at ${n(l.rate)}/s: p50 / p99 / max`, `${ms(l.p50)} / ${ms(l.p99)} / ${ms(l.max)}`, 'target p99', ms(target), ratio(l.p99, target)]);
+    }
+    rows.push(['highest rate held (all lines landed, p99 under 1 s)', r.latency.sustained === null ? 'below the first probe' : `${n(r.latency.sustained)}/s`, '—', '—', '—']);
+  }
+  const table = [
+    '| scenario | ours | compared with | theirs | ours ÷ theirs |',
+    '|---|---:|---|---:|---:|',
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+  ].join('\n');
+  return `# Benchmarks
+
+Generated by \`npm run bench\` (bench/run.ts) on ${r.startedAt.slice(0, 10)}; raw figures in
+[bench/results/latest.json](bench/results/latest.json), chart in [bench/results/chart.png](bench/results/chart.png).
+**Absolute figures are this machine's** (${r.machine.cpus} cores, ${r.machine.memGiB} GiB, Node ${r.machine.node}, the local
+stack's MariaDB, Kafka and registry on the same cores); the ratios are what carries over. Medians of ${r.runs} run(s) each.
+${r.quick ? '\n*Quick run (smaller workloads): not the reference figures.*\n' : ''}
+${table}
+
+How each figure is taken:
+- **Source catch-up**: the issue's workload (40 % inserts, 50 % updates, 10 % deletes, 500 changes per transaction)
+  written while nothing reads it; each reader starts at the backlog's first position and is timed until everything is
+  on Kafka: ours by its committed checkpoint (Avro, exactly-once transactions), Debezium by its topic's end offsets (JSON
+  without schemas, at-least-once, one record per change). "After the first commit / event" leaves start-up out.
+- **The seed's poller** polls \`last_updated > watermark\` and produces Avro; it cannot see deletes and collapses changes
+  made to a row between polls: what it never delivers is counted against the same workload.
+- **Ceilings**: \`mariadb-binlog\` reading the same range from the server and decoding its rows (the decode limit);
+  Kafka's own producer performance tool in transactions (the broker's limit on this machine).
+- **Pool alone**: the source's topic from the first run, drained by a fresh group into a fresh directory, fsync before
+  every offset commit.
+- **Whole pipeline**: source and pool started together on the backlog; done when every change has its line.
+- **Latency**: single-row INSERT transactions at a fixed rate; from the INSERT's acknowledgement to its line in a
+  consumer file (inotify plus a 5 ms poll). The highest rate held is the highest of the probe rates at which every line
+  landed with p99 under a second.
+`;
+}
+
+export async function writeReport(r: BenchResults, opts: { log: (s: string) => void }): Promise<void> {
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(r));
+  const python = await ensurePythonEnv(opts.log);
+  execFileSync(python, [join(ROOT, 'bench/report/chart.py'), join(ROOT, 'bench/results/latest.json'), join(ROOT, 'bench/results/chart.png')], { stdio: 'inherit' });
+}

@@ -1,0 +1,165 @@
+/**
+ * npm run bench [-- --quick] [--runs N] [--only a,b,…]: every scenario of the benchmark in one sitting, on the
+ * running local stack, ours side by side with the peers fetched into .bench/ (git-ignored):
+ *   source    catch-up of the issue's 300k-change workload: ours, Debezium (default and tuned), the seed's poller,
+ *             and the ceilings (mariadb-binlog decoding the same range, Kafka's producer performance tool)
+ *   pool      the pool alone draining that topic
+ *   pipeline  source and pool together on a 1M-change backlog, peak memory of each
+ *   backfill  `npm run backfill --full` of a table of at least 1M rows
+ *   latency   commit-to-line latency at 100, 1000 and 5000 changes/s, and the highest rate held
+ * Writes bench/results/<time>.json and latest.json, BENCHMARKS.md and bench/results/chart.png.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
+import { ensureTopic } from '../src/sink/topics.js';
+import { binlogEnd, generate, generateCounted, gtidNow } from './lib/backlog.js';
+import { ensurePythonEnv } from './lib/python.js';
+import { adminPool, config } from './lib/pipeline.js';
+import { ROOT } from './lib/procs.js';
+import { ensureDebezium, debeziumCatchUp } from './peers/debezium.js';
+import { pollerCatchUp } from './peers/poller.js';
+import { writeReport, type BenchResults } from './report/report.js';
+import { backfillRun, tableRows } from './scenarios/backfill.js';
+import { binlogDecodeCeiling, kafkaProducerCeiling } from './scenarios/ceilings.js';
+import { latencySuite } from './scenarios/latency-suite.js';
+import { pipelineCatchUp } from './scenarios/pipeline-catchup.js';
+import { drainPool } from './scenarios/pool-drain.js';
+import { sourceCatchUp, type BinlogRange } from './scenarios/source-catchup.js';
+import { isolatedEnv } from './lib/pipeline.js';
+
+const SCENARIOS = ['source', 'pool', 'pipeline', 'backfill', 'latency'] as const;
+const args = parseCommandLine(process.argv.slice(2), {
+  quick: { type: 'boolean' }, runs: { type: 'string' }, only: { type: 'string' },
+}, `npm run bench -- [--quick] [--runs N] [--only ${SCENARIOS.join(',')}]`);
+const quick = args.quick === true;
+const runs = wholeNumber('runs', args.runs, quick ? 1 : 2);
+const only = new Set((args.only ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()));
+for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
+
+const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+const started = Date.now();
+const results: BenchResults = {
+  startedAt: new Date().toISOString(), quick, runs,
+  machine: { cpus: (await import('node:os')).cpus().length, node: process.version, memGiB: Math.round((await import('node:os')).totalmem() / 2 ** 30) },
+};
+
+log('building dist/ (the bench runs the compiled pipeline, as users do)');
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+if (only.has('source')) {
+  await ensureDebezium(log);
+  await ensurePythonEnv(log);
+}
+const admin = adminPool();
+async function dbNow(pool: typeof admin): Promise<Date> {
+  const [[row]] = await pool.query<Array<{ t: string } & import('mysql2').RowDataPacket>>("SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ') AS t");
+  return new Date(row!.t);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const workload = quick ? 100_000 : 300_000;
+let rangeA: BinlogRange | undefined;
+let topicA: string | undefined;
+
+if (only.has('source') || only.has('pool') || only.has('pipeline')) {
+  // The poller's window, in the database's clock: from a whole second before the workload to just after it.
+  const since = await dbNow(admin);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const start = { ...(await binlogEnd(admin)), gtid: await gtidNow(admin) };
+  log(`building a binlog backlog of ${workload} changes (40 % inserts, 50 % updates, 10 % deletes, 500 per transaction)`);
+  const counted = await generateCounted(workload);
+  const made = counted.changes;
+  rangeA = { start, end: await binlogEnd(admin), changes: made };
+  const until = await dbNow(admin);
+
+  if (only.has('source')) {
+    const ours = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await sourceCatchUp(rangeA, { label: `ours${i}`, admin });
+      log(`ours: ${r.changesPerSecond}/s from start, ${r.afterFirstCommitPerSecond}/s after the first commit, RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+      ours.push(r);
+      topicA ??= r.topic;
+    }
+    const debezium = [];
+    const tuned = [];
+    for (let i = 0; i < runs; i++) {
+      const d = await debeziumCatchUp(rangeA, { log });
+      log(`Debezium: ${d.changesPerSecond}/s from JVM start, ${d.afterFirstEventPerSecond}/s after the first event, RSS ${d.peakRssMiB.toFixed(0)} MiB`);
+      debezium.push(d);
+      const t = await debeziumCatchUp(rangeA, { tuned: true, log });
+      log(`Debezium tuned: ${t.changesPerSecond}/s from JVM start, ${t.afterFirstEventPerSecond}/s after the first event`);
+      tuned.push(t);
+    }
+    const decode = await binlogDecodeCeiling(rangeA);
+    log(`ceiling: ${decode.what}: ${decode.perSecond}/s`);
+    const perfTopic = `bench_perf_${Date.now()}`;
+    await ensureTopic(config.kafka, { name: perfTopic, partitions: config.kafka.partitions });
+    const broker = await kafkaProducerCeiling(quick ? 300_000 : 1_000_000, 200, perfTopic);
+    log(`ceiling: ${broker.what}: ${broker.perSecond}/s`);
+    // Without a LIMIT per poll: the poller at its best (with one, rows beyond it in the watermark's second are lost too).
+    const poller = await pollerCatchUp({ since, until, workloadChanges: made, deletes: counted.deleted, batch: 10_000_000, log });
+    log(`seed poller: ${poller.rowsPerSecond} rows/s, missed ${poller.missedTotal} of ${made} changes`);
+    results.source = {
+      changes: made, ours, debezium, debeziumTuned: tuned, poller, ceilings: { decode, broker },
+      medians: {
+        oursFromStart: median(ours.map((r) => r.changesPerSecond)), oursAfterFirst: median(ours.map((r) => r.afterFirstCommitPerSecond)),
+        debeziumFromStart: median(debezium.map((r) => r.changesPerSecond)), debeziumAfterFirst: median(debezium.map((r) => r.afterFirstEventPerSecond)),
+        tunedFromStart: median(tuned.map((r) => r.changesPerSecond)), tunedAfterFirst: median(tuned.map((r) => r.afterFirstEventPerSecond)),
+        oursRss: Math.max(...ours.map((r) => r.peakRssMiB)), debeziumRss: Math.max(...debezium.map((r) => r.peakRssMiB)),
+      },
+    };
+  }
+
+  if (only.has('pool')) {
+    if (!topicA) {
+      // The pool needs the backlog on a topic: one source run puts it there.
+      topicA = (await sourceCatchUp(rangeA, { label: 'for-pool', admin })).topic;
+    }
+    const drains = [];
+    for (let i = 0; i < runs; i++) {
+      const d = await drainPool({ ...isolatedEnv('pooldrain'), KAFKA_TOPIC: topicA }, rangeA.changes, { label: `run${i}` });
+      log(`pool: ${d.linesPerSecond} lines/s from start, ${d.steadyLinesPerSecond}/s from the first line, RSS ${d.peakRssMiB.toFixed(0)} MiB`);
+      drains.push(d);
+    }
+    results.pool = { lines: rangeA.changes, drains, medians: { fromStart: median(drains.map((d) => d.linesPerSecond)), steady: median(drains.map((d) => d.steadyLinesPerSecond)) } };
+  }
+
+  if (only.has('pipeline')) {
+    const more = (quick ? 300_000 : 1_000_000) - rangeA.changes;
+    log(`adding ${more} changes: a ${rangeA.changes + more}-change backlog for the whole pipeline`);
+    const madeMore = await generate(more);
+    const rangeAll: BinlogRange = { start: rangeA.start, end: await binlogEnd(admin), changes: rangeA.changes + madeMore };
+    const p = await pipelineCatchUp(rangeAll, { label: 'all' });
+    log(`pipeline: ${p.changesPerSecond}/s from start; RSS source ${p.peakRssMiB.source.toFixed(0)} MiB, pool ${p.peakRssMiB.pool.toFixed(0)} MiB`);
+    results.pipeline = p;
+  }
+}
+
+if (only.has('backfill')) {
+  const want = quick ? 300_000 : 1_000_000;
+  const have = await tableRows(admin);
+  if (have < want) {
+    log(`topping the table up from ${have} to ${want} rows`);
+    await generate(want - have, 5000, { insertsOnly: true });
+  }
+  const b = await backfillRun({});
+  log(`backfill: ${b.rows} rows at ${b.rowsPerSecond}/s, RSS ${b.peakRssMiB.toFixed(0)} MiB`);
+  results.backfill = b;
+}
+
+if (only.has('latency')) {
+  const l = await latencySuite({ rates: [100, 1000, 5000], probeRates: quick ? [2000, 4000] : [2000, 4000, 6000, 8000, 10_000], seconds: quick ? 5 : 10, log });
+  results.latency = l;
+}
+
+await admin.end();
+results.seconds = Math.round((Date.now() - started) / 1000);
+const dir = join(ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const stamp = results.startedAt.replace(/[:.]/g, '-');
+writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+await writeReport(results, { log });
+log(`done in ${results.seconds} s: BENCHMARKS.md, bench/results/latest.json, bench/results/chart.png`);
+process.exit(0);
