@@ -1,0 +1,52 @@
+/** Reads what was appended to a directory's line files (not dead letters) since the last call, file by file. */
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export class TailFiles {
+  private readonly offsets = new Map<string, number>();
+  private readonly buf = Buffer.allocUnsafe(4 << 20);
+
+  constructor(private readonly dir: string) {}
+
+  /** From now on, only bytes appended after this call are read. */
+  skipExisting(): void {
+    for (const name of this.names()) this.offsets.set(name, this.size(name));
+  }
+
+  /** Calls `chunk` with each run of new bytes, in file order; the buffer is reused after it returns. */
+  read(chunk: (file: string, bytes: Buffer, length: number) => void): void {
+    for (const name of this.names()) {
+      const size = this.size(name);
+      let at = this.offsets.get(name) ?? 0;
+      if (size <= at) continue;
+      const fd = openSync(join(this.dir, name), 'r');
+      try {
+        while (at < size) {
+          const n = readSync(fd, this.buf, 0, Math.min(this.buf.length, size - at), at);
+          if (n <= 0) break;
+          at += n;
+          chunk(name, this.buf, n);
+        }
+      } finally {
+        closeSync(fd);
+      }
+      this.offsets.set(name, at);
+    }
+  }
+
+  private names(): string[] {
+    try {
+      return readdirSync(this.dir).filter((n) => n.endsWith('.jsonl') && !n.includes('deadletter'));
+    } catch {
+      return []; // not created yet
+    }
+  }
+
+  private size(name: string): number {
+    try {
+      return statSync(join(this.dir, name)).size;
+    } catch {
+      return 0;
+    }
+  }
+}
