@@ -69,7 +69,8 @@ test('a registry URL without its API path: every command stops at start with exi
   for (const [entry, args] of commands) {
     const run = startCommand(entry, { ...env, SOURCE_ID: `wrong-registry-${Date.now()}` }, args);
     t.after(() => run.proc.kill('SIGKILL'));
-    const code = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000))]);
+    // An unref'd timer: once the command has exited, it must not hold the test process for its full minute.
+    const code = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000).unref())]);
     assert.equal(code, 2, `${entry} exits 2; it said:\n${run.output().slice(-1500)}`);
     assert.match(run.output(), /SCHEMA_REGISTRY_URL/, `${entry} names the setting`);
     assert.doesNotMatch(run.output(), /dead-lettered|dead letters [1-9]/, `${entry} dead-letters nothing`);
