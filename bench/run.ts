@@ -56,6 +56,19 @@ async function dbNow(pool: typeof admin): Promise<Date> {
   const [[row]] = await pool.query<Array<{ t: string } & import('mysql2').RowDataPacket>>("SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ') AS t");
   return new Date(row!.t);
 }
+/** A peer or ceiling that fails is reported as failed; the rest of the benchmark goes on. */
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    log(`${what} failed: ${(err as Error).message.split('\n')[0]}`);
+    results.failures = [...(results.failures ?? []), `${what}: ${(err as Error).message.split('\n')[0]}`];
+    return undefined;
+  }
+}
+
+/** After a burst of writes MariaDB and Kafka are still busy for a while (purge, flushes): measure after that. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, quick ? 2000 : 8000));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const workload = quick ? 100_000 : 300_000;
@@ -72,6 +85,7 @@ if (only.has('source') || only.has('pool') || only.has('pipeline')) {
   const made = counted.changes;
   rangeA = { start, end: await binlogEnd(admin), changes: made };
   const until = await dbNow(admin);
+  await settle();
 
   if (only.has('source')) {
     const ours = [];
@@ -84,29 +98,36 @@ if (only.has('source') || only.has('pool') || only.has('pipeline')) {
     const debezium = [];
     const tuned = [];
     for (let i = 0; i < runs; i++) {
-      const d = await debeziumCatchUp(rangeA, { log });
-      log(`Debezium: ${d.changesPerSecond}/s from JVM start, ${d.afterFirstEventPerSecond}/s after the first event, RSS ${d.peakRssMiB.toFixed(0)} MiB`);
-      debezium.push(d);
-      const t = await debeziumCatchUp(rangeA, { tuned: true, log });
-      log(`Debezium tuned: ${t.changesPerSecond}/s from JVM start, ${t.afterFirstEventPerSecond}/s after the first event`);
-      tuned.push(t);
+      const d = await attempt('Debezium', () => debeziumCatchUp(rangeA!, { log }));
+      if (d) {
+        log(`Debezium: ${d.changesPerSecond}/s from JVM start, ${d.afterFirstEventPerSecond}/s after the first event, RSS ${d.peakRssMiB.toFixed(0)} MiB`);
+        debezium.push(d);
+      }
+      const t = await attempt('Debezium, tuned', () => debeziumCatchUp(rangeA!, { tuned: true, log }));
+      if (t) {
+        log(`Debezium tuned: ${t.changesPerSecond}/s from JVM start, ${t.afterFirstEventPerSecond}/s after the first event`);
+        tuned.push(t);
+      }
     }
-    const decode = await binlogDecodeCeiling(rangeA);
-    log(`ceiling: ${decode.what}: ${decode.perSecond}/s`);
-    const perfTopic = `bench_perf_${Date.now()}`;
-    await ensureTopic(config.kafka, { name: perfTopic, partitions: config.kafka.partitions });
-    const broker = await kafkaProducerCeiling(quick ? 300_000 : 1_000_000, 200, perfTopic);
-    log(`ceiling: ${broker.what}: ${broker.perSecond}/s`);
+    const decode = await attempt('mariadb-binlog ceiling', () => binlogDecodeCeiling(rangeA!));
+    if (decode) log(`ceiling: ${decode.what}: ${decode.perSecond}/s`);
+    const broker = await attempt('Kafka producer ceiling', async () => {
+      const perfTopic = `bench_perf_${Date.now()}`;
+      await ensureTopic(config.kafka, { name: perfTopic, partitions: config.kafka.partitions });
+      return kafkaProducerCeiling(quick ? 300_000 : 1_000_000, 200, perfTopic);
+    });
+    if (broker) log(`ceiling: ${broker.what}: ${broker.perSecond}/s`);
     // Without a LIMIT per poll: the poller at its best (with one, rows beyond it in the watermark's second are lost too).
-    const poller = await pollerCatchUp({ since, until, workloadChanges: made, deletes: counted.deleted, batch: 10_000_000, log });
-    log(`seed poller: ${poller.rowsPerSecond} rows/s, missed ${poller.missedTotal} of ${made} changes`);
+    const poller = await attempt('the seed poller', () =>
+      pollerCatchUp({ since, until, workloadChanges: made, deletes: counted.deleted, batch: 10_000_000, log }));
+    if (poller) log(`seed poller: ${poller.rowsPerSecond} rows/s, missed ${poller.missedTotal} of ${made} changes`);
     results.source = {
       changes: made, ours, debezium, debeziumTuned: tuned, poller, ceilings: { decode, broker },
       medians: {
         oursFromStart: median(ours.map((r) => r.changesPerSecond)), oursAfterFirst: median(ours.map((r) => r.afterFirstCommitPerSecond)),
         debeziumFromStart: median(debezium.map((r) => r.changesPerSecond)), debeziumAfterFirst: median(debezium.map((r) => r.afterFirstEventPerSecond)),
         tunedFromStart: median(tuned.map((r) => r.changesPerSecond)), tunedAfterFirst: median(tuned.map((r) => r.afterFirstEventPerSecond)),
-        oursRss: Math.max(...ours.map((r) => r.peakRssMiB)), debeziumRss: Math.max(...debezium.map((r) => r.peakRssMiB)),
+        oursRss: Math.max(...ours.map((r) => r.peakRssMiB)), debeziumRss: debezium.length ? Math.max(...debezium.map((r) => r.peakRssMiB)) : NaN,
       },
     };
   }
@@ -130,6 +151,7 @@ if (only.has('source') || only.has('pool') || only.has('pipeline')) {
     log(`adding ${more} changes: a ${rangeA.changes + more}-change backlog for the whole pipeline`);
     const madeMore = await generate(more);
     const rangeAll: BinlogRange = { start: rangeA.start, end: await binlogEnd(admin), changes: rangeA.changes + madeMore };
+    await settle();
     const p = await pipelineCatchUp(rangeAll, { label: 'all' });
     log(`pipeline: ${p.changesPerSecond}/s from start; RSS source ${p.peakRssMiB.source.toFixed(0)} MiB, pool ${p.peakRssMiB.pool.toFixed(0)} MiB`);
     results.pipeline = p;
@@ -142,6 +164,7 @@ if (only.has('backfill')) {
   if (have < want) {
     log(`topping the table up from ${have} to ${want} rows`);
     await generate(want - have, 5000, { insertsOnly: true });
+    await settle();
   }
   const b = await backfillRun({});
   log(`backfill: ${b.rows} rows at ${b.rowsPerSecond}/s, RSS ${b.peakRssMiB.toFixed(0)} MiB`);
@@ -149,6 +172,7 @@ if (only.has('backfill')) {
 }
 
 if (only.has('latency')) {
+  await settle();
   const l = await latencySuite({ rates: [100, 1000, 5000], probeRates: quick ? [2000, 4000] : [2000, 4000, 6000, 8000, 10_000], seconds: quick ? 5 : 10, log });
   results.latency = l;
 }

@@ -3,6 +3,8 @@
  * and a topic backlog (that workload carried to a topic by the source).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import Kafka from 'node-rdkafka';
 import { rdkafkaOptions } from '../../src/config/kafka.js';
@@ -26,7 +28,9 @@ export async function generateCounted(changes: number, txSize = 500, opts: { ins
   const updates = opts.insertsOnly ? 0 : Math.round(changes * 0.5);
   const deletes = changes - inserts - updates;
   return new Promise((resolve, reject) => {
-    const gen = spawn(process.execPath, ['--import', 'tsx', 'src/cli/generate.ts', '--rows', String(inserts), '--updates', String(updates),
+    // The compiled generator when there is one (the bench builds dist/ first): the source tree may change meanwhile.
+    const entry = existsSync(join(ROOT, 'dist/cli/generate.js')) ? ['dist/cli/generate.js'] : ['--import', 'tsx', 'src/cli/generate.ts'];
+    const gen = spawn(process.execPath, [...entry, '--rows', String(inserts), '--updates', String(updates),
       '--deletes', String(deletes), '--tx-size', String(txSize)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     gen.stdout.on('data', (d) => { out += d; });

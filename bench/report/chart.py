@@ -18,15 +18,19 @@ def main(src: str, out: str) -> None:
         if panel == "source":
             s = r["source"]
             m = s["medians"]
-            bars = [
-                ("ours\nfrom start", m["oursFromStart"], "#1f77b4"),
-                ("ours\nafter 1st", m["oursAfterFirst"], "#1f77b4"),
-                ("Debezium\nfrom start", m["debeziumFromStart"], "#ff7f0e"),
-                ("Debezium\nafter 1st", m["debeziumAfterFirst"], "#ff7f0e"),
-                ("Debezium\ntuned", m["tunedAfterFirst"], "#ffbb78"),
-                ("seed\npoller", s["poller"]["rowsPerSecond"], "#d62728"),
-                ("Kafka perf\n(ceiling)", s["ceilings"]["broker"]["perSecond"], "#7f7f7f"),
+            poller = (s.get("poller") or {}).get("rowsPerSecond")
+            broker = ((s.get("ceilings") or {}).get("broker") or {}).get("perSecond")
+            candidates = [
+                ("ours\nfrom start", m.get("oursFromStart"), "#1f77b4"),
+                ("ours\nafter 1st", m.get("oursAfterFirst"), "#1f77b4"),
+                ("Debezium\nfrom start", m.get("debeziumFromStart"), "#ff7f0e"),
+                ("Debezium\nafter 1st", m.get("debeziumAfterFirst"), "#ff7f0e"),
+                ("Debezium\ntuned", m.get("tunedAfterFirst"), "#ffbb78"),
+                ("seed\npoller", poller, "#d62728"),
+                ("Kafka perf\n(ceiling)", broker, "#7f7f7f"),
             ]
+            # A peer that failed (or NaN in the JSON, null) has no bar.
+            bars = [b for b in candidates if isinstance(b[1], (int, float)) and b[1] == b[1]]
             ax.bar([b[0] for b in bars], [b[1] / 1000 for b in bars], color=[b[2] for b in bars])
             for i, b in enumerate(bars):
                 ax.text(i, b[1] / 1000, f"{b[1] / 1000:.0f}k", ha="center", va="bottom", fontsize=8)
