@@ -1,16 +1,28 @@
-# The pipeline's processes for compose.yaml. node-rdkafka compiles librdkafka: the full bookworm image has
-# python3, make and g++ for it.
-FROM node:20-bookworm
+# The pipeline's processes (compose.yaml): `docker run <image> source|consumers|start|status|…`.
+# Built in two stages: TypeScript is compiled in the first, the second holds dist/ and the runtime dependencies
+# only. node-rdkafka compiles librdkafka: the full bookworm image has python3, make and g++ for it.
+FROM node:24-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev
-COPY tsconfig.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
 COPY schemas ./schemas
 COPY src ./src
+RUN npm run build
+
+FROM node:24-bookworm
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY schemas ./schemas
+COPY --from=build /app/dist ./dist
 # Five consumers in one process: give libuv enough threads that file I/O never waits behind Kafka calls.
 ENV UV_THREADPOOL_SIZE=16
 # /metrics, /healthz and /readyz of the source (9471) and the consumer supervisor (9472). In a container the
 # loopback default would hide them from the published port; publish them on the host's 127.0.0.1 (compose.yaml).
 ENV METRICS_HOST=0.0.0.0
 EXPOSE 9471 9472
-CMD ["npm", "run", "source"]
+# Node itself is PID 1 (exec form, no npm or shell in between): SIGTERM from `docker stop` reaches the pipeline's
+# own handler, which commits what is whole and exits 0.
+ENTRYPOINT ["node", "dist/cli/cdc.js"]
+CMD ["source"]

@@ -6,7 +6,8 @@
  *   pool      the pool alone draining that topic
  *   pipeline  source and pool together on a 1M-change backlog, peak memory of each
  *   backfill  `npm run backfill --full` of a table of at least 1M rows
- *   latency   commit-to-line latency at 100, 1000 and 5000 changes/s, and the highest rate held
+ *   latency   commit-to-line latency at 100, 1000 and 5000 changes/s, and the highest rate held (run first,
+ *             on a quiet stack)
  * Writes bench/results/<time>.json and latest.json, BENCHMARKS.md and bench/results/chart.png.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,7 @@ import { binlogEnd, generate, generateCounted, gtidNow } from './lib/backlog.js'
 import { ensurePythonEnv } from './lib/python.js';
 import { adminPool, config } from './lib/pipeline.js';
 import { ROOT } from './lib/procs.js';
+import { deleteTopics, listTopics } from './lib/topics.js';
 import { ensureDebezium, debeziumCatchUp } from './peers/debezium.js';
 import { pollerCatchUp } from './peers/poller.js';
 import { writeReport, type BenchResults } from './report/report.js';
@@ -70,6 +72,13 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undef
 /** After a burst of writes MariaDB and Kafka are still busy for a while (purge, flushes): measure after that. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, quick ? 2000 : 8000));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Latency first, on a quiet stack: the throughput scenarios leave the broker and MariaDB busy for a while.
+if (only.has('latency')) {
+  const l = await latencySuite({ rates: [100, 1000, 5000], probeRates: quick ? [2000, 4000] : [2000, 4000, 6000, 8000, 10_000], seconds: quick ? 5 : 10, log });
+  results.latency = l;
+}
+
 
 const workload = quick ? 100_000 : 300_000;
 let rangeA: BinlogRange | undefined;
@@ -171,13 +180,9 @@ if (only.has('backfill')) {
   results.backfill = b;
 }
 
-if (only.has('latency')) {
-  await settle();
-  const l = await latencySuite({ rates: [100, 1000, 5000], probeRates: quick ? [2000, 4000] : [2000, 4000, 6000, 8000, 10_000], seconds: quick ? 5 : 10, log });
-  results.latency = l;
-}
-
 await admin.end();
+// The topics this run created (ours, the pool's, the perf tool's; the peers delete their own).
+await deleteTopics((await listTopics()).filter((t) => t.includes(`_${process.pid}_`) || t.startsWith('bench_perf_')));
 results.seconds = Math.round((Date.now() - started) / 1000);
 const dir = join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });

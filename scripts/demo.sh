@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+source scripts/node-runtime.sh
+cdc() { "$NODE" dist/cli/cdc.js "$@"; }
 bash scripts/stack/up.sh
 logs=.stack/demo
 mkdir -p "$logs" output
@@ -12,7 +14,7 @@ lines() { cat output/consumer-*[0-9].jsonl 2>/dev/null | grep -vc '"op":"r"' || 
 
 echo
 echo "== starting the source daemon and the consumer pool with npm start (log in $logs/pipeline.log)"
-LOG_FORMAT=json node --import tsx src/cli/start.ts > "$logs/pipeline.log" 2>&1 &
+LOG_FORMAT=json UV_THREADPOOL_SIZE=16 "$NODE" dist/cli/cdc.js start > "$logs/pipeline.log" 2>&1 &
 src=$!
 trap 'kill -TERM $src 2>/dev/null || true; wait $src 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
@@ -23,14 +25,14 @@ done
 # A source resuming from an old checkpoint first catches up with whatever the binlog gained meanwhile (tests,
 # earlier runs): wait for that, so the count below is this run's changes only.
 caught_up() {
-  node --import tsx src/cli/status.ts --json 2>/dev/null |
-    node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const r=JSON.parse(t);process.exit(r.source.bytesBehind===0&&r.group.lag===0?0:1)})'
+  cdc status --json 2>/dev/null |
+    "$NODE" -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const r=JSON.parse(t);process.exit(r.source.bytesBehind===0&&r.group.lag===0?0:1)})'
 }
 for _ in $(seq 1 120); do caught_up && break; sleep 1; done
 before=$(lines)
 
 echo "== writing 2,000 new products, 1,000 edits and 200 deletions in transactions of 50"
-out=$(node --import tsx src/cli/generate.ts --rows 2000 --updates 1000 --deletes 200 --tx-size 50)
+out=$(cdc generate --rows 2000 --updates 1000 --deletes 200 --tx-size 50)
 echo "$out"
 changes=$(sed -E 's/^generated ([0-9]+) changes.*/\1/' <<< "$out")
 
@@ -53,4 +55,4 @@ landed=$(( $(lines) - before ))
 echo "$landed of $changes changes landed (each exactly once; run it again to add more)."
 echo
 echo "== npm run status (metrics: curl -s 127.0.0.1:9471/metrics and :9472/metrics while it runs)"
-node --import tsx src/cli/status.ts || true
+cdc status || true

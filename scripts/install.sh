@@ -1,9 +1,47 @@
 #!/usr/bin/env bash
-# Installs the project's npm dependencies when they are missing or older than the lockfile.
+# Installs what the project needs to run, one line per step (installers' own output in .stack/install.log):
+#   a supported Node (22+): the machine's, or Node 24 from the npm registry into .runtime/ when it is older;
+#   the npm dependencies for that Node (node-rdkafka compiles librdkafka against it: about two minutes);
+#   dist/, the compiled pipeline, whenever src/ is newer.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]] \
-   || ! node -e "import('node-rdkafka')" >/dev/null 2>&1; then
-  echo "[install] npm ci (node-rdkafka compiles librdkafka: about two minutes on two cores)" >&2
-  npm ci --no-audit --no-fund >&2
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+source scripts/node-runtime.sh
+LOG="$ROOT/.stack/install.log"
+mkdir -p "$ROOT/.stack"
+say() { printf '[install] %s\n' "$*" >&2; }
+logged() { # what command...
+  local what="$1"; shift
+  printf '\n== %s: %s\n' "$(date -u +%FT%TZ)" "$what" >> "$LOG"
+  if ! "$@" >> "$LOG" 2>&1; then tail -n 30 "$LOG" >&2; say "error: $what failed; the whole output is in $LOG"; exit 1; fi
+}
+
+if [[ ! -x $NODE ]]; then
+  case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) say "error: no Node $NODE_RUNTIME_VERSION package for $(uname -m); install Node 22 or 24 yourself"; exit 1 ;; esac
+  say "Node $(node -v 2>/dev/null || echo '(none)') is older than 22 (an LTS line is needed): fetching Node $NODE_RUNTIME_VERSION from the npm registry into .runtime/"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && logged "npm pack node-linux-$arch@$NODE_RUNTIME_VERSION" npm pack "node-linux-$arch@$NODE_RUNTIME_VERSION" --silent)
+  rm -rf "$RUNTIME_DIR/node"
+  mkdir -p "$RUNTIME_DIR"
+  tar -xzf "$tmp"/node-linux-*.tgz -C "$tmp"
+  mv "$tmp/package" "$RUNTIME_DIR/node"
+  rm -rf "$tmp"
+  [[ -x $NODE ]] || { say "error: the fetched package has no bin/node"; exit 1; }
+fi
+export PATH="$NODE_BIN_DIR:$PATH"
+# node-gyp needs the headers of the Node it builds for; the fetched package carries them.
+[[ $NODE == "$RUNTIME_DIR/"* ]] && export npm_config_nodedir="$RUNTIME_DIR/node"
+
+abi="$("$NODE" -p process.versions.modules)"
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json \
+   || "$(cat node_modules/.node-abi 2>/dev/null)" != "$abi" ]] || ! "$NODE" -e "require('node-rdkafka')" >/dev/null 2>&1; then
+  say "npm ci for Node $("$NODE" -v) (node-rdkafka compiles librdkafka: about two minutes on two cores)"
+  logged "npm ci" npm ci --no-audit --no-fund
+  echo "$abi" > node_modules/.node-abi
+fi
+
+if [[ ! -f dist/.built || -n "$(find src schemas tsconfig.json tsconfig.build.json package.json -newer dist/.built -print -quit)" ]]; then
+  say "compiling src/ into dist/"
+  logged "tsc" "$NODE" node_modules/typescript/bin/tsc -p tsconfig.build.json
+  touch dist/.built
 fi

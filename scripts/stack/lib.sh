@@ -66,10 +66,28 @@ as_root() {
 }
 
 APT_UPDATED=0
+# Installers' own output (apt, dpkg, Maven) goes to one log; the terminal gets one line per step.
+INSTALL_LOG="$STACK_DIR/install.log"
+
+logged() { # what command...: runs the command with its output in $INSTALL_LOG; on failure shows the log's tail
+  local what="$1"; shift
+  mkdir -p "$STACK_DIR"
+  printf '\n== %s: %s\n' "$(date -u +%FT%TZ)" "$what" >> "$INSTALL_LOG"
+  if ! "$@" >> "$INSTALL_LOG" 2>&1; then
+    tail -n 30 "$INSTALL_LOG" >&2
+    die "$what failed; the whole output is in $INSTALL_LOG"
+  fi
+}
+
 apt_install() { # packages...
   command -v apt-get >/dev/null || die "apt-get not found: install $* with your package manager"
-  if [[ $APT_UPDATED -eq 0 ]]; then as_root apt-get update -q >&2; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "$@" >&2
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    say "apt-get update (log in $INSTALL_LOG)"
+    logged "apt-get update" as_root apt-get update -q
+    APT_UPDATED=1
+  fi
+  say "apt-get install $* (log in $INSTALL_LOG)"
+  logged "apt-get install $*" as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
 }
 
 need_java() {
@@ -77,7 +95,7 @@ need_java() {
   command -v mvn >/dev/null || apt_install maven
 }
 
-mvn_q() { mvn -B -q -Dmaven.repo.local="$M2_REPO" "$@"; }
+mvn_q() { logged "mvn $*" mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$M2_REPO" "$@"; }
 
 # One status line per service; returns 1 when it is not up and healthy.
 print_status() { # name port pidfile log healthy-function

@@ -9,21 +9,22 @@ import { flushLogger } from '../log.js';
 import { mysqlOptions } from '../mysql.js';
 import { runBackfill } from '../source/backfill.js';
 import { isoTime, parseCommandLine, wholeNumber } from './args.js';
+import { commandSpec, usageLine } from './commands.js';
 import { createProgress } from './progress.js';
 import { runCommand } from './run.js';
 import { CONFIG_OPTIONS, configure } from './setup.js';
 
-const USAGE = 'npm run backfill -- [--since <ISO time> | --full] [--chunk N] [--config <file>] [--print-config]';
+const SPEC = commandSpec('backfill');
 
 export function parseSince(value: string | undefined, full: boolean | undefined): Date | null {
-  if (value !== undefined && full) throw new UsageError(`--since and --full exclude each other. Usage: ${USAGE}`);
+  if (value !== undefined && full) throw new UsageError(`--since and --full exclude each other. Usage: ${usageLine(SPEC)}`);
   return value === undefined ? null : isoTime('--since', value);
 }
 
 await runCommand('backfill', async () => {
   const args = parseCommandLine(process.argv.slice(2), {
     since: { type: 'string' }, full: { type: 'boolean' }, chunk: { type: 'string' }, ...CONFIG_OPTIONS,
-  }, USAGE);
+  }, SPEC);
   const since = parseSince(args.since, args.full);
   const chunk = wholeNumber('chunk', args.chunk, 5000);
   if (chunk < 1 || chunk > 1_000_000) throw new UsageError('--chunk must be between 1 and 1000000');

@@ -11,7 +11,7 @@ import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { Supervisor } from '../pool/supervisor.js';
 import { daemonArgs, setup, stopWithParent } from './setup.js';
 
-const args = daemonArgs('consumers', 'npm run consumers -- [--config <file>] [--print-config]');
+const args = daemonArgs('consumers');
 const { config, logger } = setup('consumers', args);
 const log = logger.child({ component: 'pool' });
 const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);

@@ -11,9 +11,10 @@ import { WorkloadPlanner } from '../generate/plan.js';
 import { applyPlan, liveIds } from '../generate/writer.js';
 import { UsageError } from '../errors.js';
 import { parseCommandLine, wholeNumber } from './args.js';
+import { commandSpec, usageLine } from './commands.js';
 import { runCommand } from './run.js';
 
-const USAGE = 'npm run generate -- --rows N [--updates U] [--deletes D] [--rate R/s] [--tx-size T] [--seed S]';
+const SPEC = commandSpec('generate');
 
 export async function generate(argv: string[]): Promise<number> {
   const args = parseCommandLine(argv, {
@@ -23,7 +24,7 @@ export async function generate(argv: string[]): Promise<number> {
     rate: { type: 'string' },
     'tx-size': { type: 'string' },
     seed: { type: 'string' },
-  }, USAGE);
+  }, SPEC);
   const rate = args.rate === undefined ? 0 : Number(args.rate.replace(/\/s$/, ''));
   if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`--rate ${JSON.stringify(args.rate)} is not a number of changes per second`);
   const workload = {
@@ -33,7 +34,7 @@ export async function generate(argv: string[]): Promise<number> {
     txSize: wholeNumber('tx-size', args['tx-size'], 100),
   };
   if (workload.txSize < 1) throw new UsageError('--tx-size must be at least 1');
-  if (workload.inserts + workload.updates + workload.deletes === 0) throw new UsageError(`nothing to do. Usage: ${USAGE}`);
+  if (workload.inserts + workload.updates + workload.deletes === 0) throw new UsageError(`nothing to do. Usage: ${usageLine(SPEC)}`);
   const seed = wholeNumber('seed', args.seed, Date.now() % 2 ** 31);
 
   const config = loadConfig();

@@ -16,11 +16,12 @@ import { flushLogger } from '../log.js';
 import { parseFrom, planRanges, runReplay, type PartitionRange } from '../pool/replay.js';
 import { kafkaError } from '../sink/errors.js';
 import { isoTime, parseCommandLine } from './args.js';
+import { commandSpec, usageLine } from './commands.js';
 import { createProgress } from './progress.js';
 import { runCommand } from './run.js';
 import { CONFIG_OPTIONS, configure } from './setup.js';
 
-const USAGE = 'npm run replay -- --from earliest|<ISO time>|<partition>:<offset>[,…] [--to <ISO time>] [--output <dir>] [--group <id>] [--dry-run] [--reset-live] [--config <file>] [--print-config]';
+const SPEC = commandSpec('replay');
 
 /** The live group still has consumers: moving its offsets would seek under a running pool. Exit code 3. */
 export class GroupActiveError extends PipelineError {
@@ -51,7 +52,7 @@ await runCommand('replay', async () => {
   const args = parseCommandLine(process.argv.slice(2), {
     from: { type: 'string' }, to: { type: 'string' }, output: { type: 'string' }, group: { type: 'string' },
     'dry-run': { type: 'boolean' }, 'reset-live': { type: 'boolean' }, ...CONFIG_OPTIONS,
-  }, USAGE);
+  }, SPEC);
   const from = parseFrom(args.from);
   const to = args.to === undefined ? undefined : isoTime('--to', args.to);
   if (args['reset-live'] && !args.group) throw new UsageError('--reset-live needs --group <the live group>');

@@ -8,6 +8,7 @@ import { formatSettings } from '../config/print.js';
 import { exitCodeFor } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { parseCommandLine } from './args.js';
+import { commandSpec } from './commands.js';
 
 export const CONFIG_OPTIONS = {
   config: { type: 'string' },
@@ -55,10 +56,10 @@ export function stopWithParent(stop: () => void, logger: Logger): void {
   });
 }
 
-/** A daemon's command line: only --config and --print-config; anything else ends the process with exit 2. */
-export function daemonArgs(name: string, usage: string): ConfigArgs {
+/** A daemon's command line: only --config and --print-config (and --help, --version); anything else is exit 2. */
+export function daemonArgs(name: string): ConfigArgs {
   try {
-    return parseCommandLine(process.argv.slice(2), CONFIG_OPTIONS, usage);
+    return parseCommandLine(process.argv.slice(2), CONFIG_OPTIONS, commandSpec(name));
   } catch (err) {
     process.stderr.write(`${name}: ${(err as Error).message}\n`);
     process.exit(exitCodeFor(err));

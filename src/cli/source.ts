@@ -13,7 +13,7 @@ import { createSourceMetrics } from '../ops/source-metrics.js';
 import { SourceDaemon } from '../source/daemon.js';
 import { daemonArgs, setup, stopWithParent } from './setup.js';
 
-const args = daemonArgs('source', 'npm run source -- [--config <file>] [--print-config]');
+const args = daemonArgs('source');
 const { config, logger } = setup('source', args);
 const metrics = createSourceMetrics();
 const daemon = new SourceDaemon({ config, mysql: mysqlOptions(config, 'pipeline'), registry: new Registry(config.registry), logger, metrics });

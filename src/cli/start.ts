@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { flushLogger } from '../log.js';
 import { daemonArgs, setup } from './setup.js';
 
-const args = daemonArgs('start', 'npm start -- [--config <file>] [--print-config]');
+const args = daemonArgs('start');
 // Checked here first, so a bad setting is one line and exit 2, not two children failing side by side.
 const { config, logger } = setup('start', args);
 const log = logger.child({ component: 'start' });
@@ -29,12 +29,14 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | null): number 
 }
 
 function launch(name: 'source' | 'consumers'): void {
-  const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  // The sibling module, compiled (dist/) or through tsx in development, on this same Node.
+  const dev = import.meta.url.endsWith('.ts');
+  const script = fileURLToPath(new URL(`./${name}.${dev ? 'ts' : 'js'}`, import.meta.url));
   const env: NodeJS.ProcessEnv = { ...process.env, ...(args.config ? { CDC_CONFIG: args.config } : {}) };
   // Each consumer may hold a libuv thread while it waits on Kafka (see npm run consumers).
   if (name === 'consumers' && !env.UV_THREADPOOL_SIZE) env.UV_THREADPOOL_SIZE = String(Math.max(16, config.pool.size + 8));
   // Own process group: a terminal's Ctrl-C reaches only this process, which stops the children in order.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
+  const child = spawn(process.execPath, [...(dev ? ['--import', 'tsx'] : []), script], { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
   children.set(name, child);
   const ended = (status: number, how: string) => {
     if (!children.has(name)) return;

@@ -7,13 +7,13 @@ import { mysqlOptions } from '../mysql.js';
 import { formatStatus } from '../ops/status-format.js';
 import { collectStatus } from '../ops/status.js';
 import { parseCommandLine } from './args.js';
+import { commandSpec } from './commands.js';
 import { runCommand } from './run.js';
 import { CONFIG_OPTIONS, configure } from './setup.js';
 
-const USAGE = 'npm run status -- [--json] [--count] [--config <file>] [--print-config]';
 
 await runCommand('status', async () => {
-  const args = parseCommandLine(process.argv.slice(2), { json: { type: 'boolean' }, count: { type: 'boolean' }, ...CONFIG_OPTIONS }, USAGE);
+  const args = parseCommandLine(process.argv.slice(2), { json: { type: 'boolean' }, count: { type: 'boolean' }, ...CONFIG_OPTIONS }, commandSpec('status'));
   const { config } = configure(args);
   const report = await collectStatus(config, mysqlOptions(config, 'pipeline'), { count: args.count ?? false });
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));

@@ -3,8 +3,8 @@
  * the pool stopped, /readyz across a Kafka restart, and no secret in any log line.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -240,7 +240,8 @@ test('no secret appears in any log line: SASL run, wrong SASL password, wrong My
 /** The pipeline processes npm start runs (tsx may also start an esbuild service of its own: not counted). */
 function childPids(pid: number): number[] {
   const res = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return res.stdout.split('\n').filter((l) => /src\/cli\/(source|consumers)\.ts/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+  return res.stdout.split('\n').filter((l) => /(src\/cli\/(source|consumers)\.ts|dist\/cli\/(source|consumers)\.js)/.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
 const alive = (pid: number) => {
@@ -274,4 +275,34 @@ test('npm start runs source and pool; one SIGINT stops both cleanly; a killed np
   second.proc.kill('SIGKILL');
   await waitFor('the orphans to stop by themselves', async () => again.every((pid) => !alive(pid)), 60_000);
   assert.equal(countLines(env.OUTPUT_DIR), 10, 'nothing written twice across the restart');
+});
+
+/** Every process below `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+
+test('SIGTERM to the npm process of `npm start` stops the compiled pipeline cleanly: no process left', async (t) => {
+  const env = { ...isolatedSource(), ...poolEnv('') };
+  env.KAFKA_TOPIC = env.SOURCE_ID;
+  const npm = spawn('npm', ['start'], { env: { ...process.env, SOURCE_METRICS_PORT: 'off', POOL_METRICS_PORT: 'off', LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  npm.stdout.on('data', (d) => { out += d; });
+  npm.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+  t.after(() => { for (const pid of [npm.pid!, ...descendants(npm.pid!)]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
+  await waitFor('both children running', async () => /starting at the binlog's end/.test(out) && /joined group/.test(out), 120_000);
+  const below = descendants(npm.pid!);
+  const pipeline = below.filter((pid) => /dist\/cli\/(cdc|source|consumers)\.js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')));
+  assert.equal(pipeline.length, 3, `npm start runs the compiled cdc and its two children: ${below.length} processes below npm`);
+  npm.kill('SIGTERM');
+  assert.equal(await exited, 0, out.slice(-2000));
+  assert.match(out, /source and consumers stopped cleanly/);
+  await waitFor('every process below npm gone', async () => below.every((pid) => !alive(pid)), 30_000);
 });

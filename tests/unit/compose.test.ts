@@ -13,7 +13,7 @@ const compose = parse(await readFile(`${root}compose.yaml`, 'utf8'), { merge: tr
     image?: string; build?: string; environment?: Record<string, string>; volumes?: string[]; ports?: string[];
     depends_on?: Record<string, { condition: string }>; profiles?: string[]; restart?: string;
     healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number; start_period?: string };
-    stop_grace_period?: string; init?: boolean;
+    stop_grace_period?: string; init?: boolean; command?: string[];
   }>;
   volumes?: Record<string, unknown>;
 };
@@ -144,4 +144,16 @@ test('the monitoring files inside compose reach each other by service name', asy
   const url = new URL(datasources.datasources[0]!.url);
   assert.ok(url.hostname in compose.services, `${url.hostname} is not a compose service`);
   assert.equal(url.port, '9090');
+});
+
+test('the image runs the compiled CLI with Node itself as PID 1, on an LTS Node, and compose passes only the command', async () => {
+  const dockerfile = (await import('node:fs')).readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+  assert.ok(froms.length > 0 && froms.every((f) => /^node:(22|24)\b/.test(f)), `base images: ${froms.join(', ')}`);
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  assert.deepEqual(entry && JSON.parse(entry), ['node', 'dist/cli/cdc.js'], 'exec form, node first: no npm or shell to swallow SIGTERM');
+  assert.doesNotMatch(dockerfile, /^(CMD|ENTRYPOINT) .*\b(npm|tsx|sh -c)\b/m);
+  for (const name of ['source', 'consumers'] as const) {
+    assert.deepEqual(compose.services[name]!.command, [name], `${name}: the image's entrypoint with the command`);
+  }
 });

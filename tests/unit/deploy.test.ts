@@ -244,11 +244,12 @@ for (const [file, expected] of Object.entries(units)) {
 
       const exec = one('ExecStart');
       assert.match(exec, /^\//, 'ExecStart needs an absolute path');
-      const script = /\bsrc\/cli\/[\w-]+\.ts\b/.exec(exec)?.[0];
-      assert.ok(script, `${file}: ExecStart runs no src/cli entry point`);
-      assert.ok(existsSync(`${root}${script}`), `${script} does not exist`);
-      assert.ok(pkg.scripts[expected.script]?.includes(script), `npm run ${expected.script} (${pkg.scripts[expected.script]}) does not run ${script}`);
-      assert.match(exec, /--import tsx/);
+      // The compiled CLI with the same command npm run runs (scripts/run.sh execs `dist/cli/cdc.js <command>`).
+      const command = /\sdist\/cli\/cdc\.js (\w+)$/.exec(exec)?.[1];
+      assert.equal(command, expected.script, `${file}: ExecStart runs ${exec}, not dist/cli/cdc.js ${expected.script}`);
+      assert.equal(pkg.scripts[expected.script], `exec bash scripts/run.sh ${expected.script}`);
+      assert.ok(existsSync(`${root}src/cli/${command}.ts`), `no src/cli/${command}.ts to compile`);
+      assert.doesNotMatch(exec, /tsx/, 'production runs compiled code');
 
       assert.equal(one('Restart'), 'on-failure');
       const prevent = one('RestartPreventExitStatus').split(/\s+/);
@@ -260,7 +261,7 @@ for (const [file, expected] of Object.entries(units)) {
       assert.equal(one('EnvironmentFile'), '/etc/cdc-pipeline/cdc.env');
       assert.equal(one('NoNewPrivileges'), 'yes');
       assert.equal(one('ProtectSystem'), 'strict');
-      assert.equal(one('PrivateTmp'), 'yes', 'tsx needs a writable /tmp under ProtectSystem=strict');
+      assert.equal(one('PrivateTmp'), 'yes');
       assert.equal(service.get('MemoryDenyWriteExecute'), undefined, 'V8 needs writable executable memory');
 
       // Environment= names must be settings (or Node's thread pool size).

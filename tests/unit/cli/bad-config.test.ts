@@ -44,7 +44,7 @@ test('source, consumers and status refuse bad settings the same way', () => {
   }
   const r = run('source', {}, ['--verbose']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^source: Unknown option '--verbose'.*Usage: npm run source/);
+  assert.match(r.stderr, /^source: Unknown option '--verbose'.*Usage: cdc source/);
 });
 
 test('--print-config prints the effective settings with secrets redacted, then exits 0', () => {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# What the npm scripts run: `bash scripts/run.sh <command> [args…]` installs what is missing (quietly when
+# nothing is), then replaces itself with the compiled `cdc <command>`, so signals sent to npm reach Node directly.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+bash "$ROOT/scripts/install.sh"
+source "$ROOT/scripts/node-runtime.sh"
+# Five consumers each hold a libuv thread while they wait on Kafka: file I/O needs threads of its own. Read by
+# libuv when its pool starts, so it has to be in the environment before Node does.
+if [[ ${1:-} == consumers || ${1:-} == start ]]; then export UV_THREADPOOL_SIZE="${UV_THREADPOOL_SIZE:-16}"; fi
+exec "$NODE" "$ROOT/dist/cli/cdc.js" "$@"
