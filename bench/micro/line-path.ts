@@ -9,7 +9,7 @@ import { avroTypeOf } from '../../src/codec/mysql-types.js';
 import type { Registry } from '../../src/codec/registry.js';
 import { Decoder } from '../../src/pool/decoder.js';
 import { toJsonLine, transform } from '../../src/pool/transform.js';
-import type { ChangeEvent } from '../../src/source/change.js';
+import type { ChangeEvent } from '../../src/model/change.js';
 
 /** Schemas by id, in memory: the micro-benchmark measures CPU, not the registry. */
 class MemoryRegistry {

@@ -6,7 +6,7 @@
 import { Registry } from '../codec/registry.js';
 import { exitCodeFor, PipelineError } from '../errors.js';
 import { flushLogger } from '../log.js';
-import { createPoolMetrics } from '../ops/pool-metrics.js';
+import { createPoolMetrics } from '../pool/metrics.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { Supervisor } from '../pool/supervisor.js';
 import { daemonArgs, setup, stopWithParent } from './setup.js';

@@ -4,7 +4,6 @@
  */
 import mysql from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../config.js';
 import { mysqlOptions } from '../mysql.js';
 import { prng } from '../generate/catalogue.js';
 import { WorkloadPlanner } from '../generate/plan.js';
@@ -13,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { parseCommandLine, wholeNumber } from './args.js';
 import { commandSpec, usageLine } from './commands.js';
 import { runCommand } from './run.js';
+import { CONFIG_OPTIONS, configure } from './setup.js';
 
 const SPEC = commandSpec('generate');
 
@@ -24,6 +24,7 @@ export async function generate(argv: string[]): Promise<number> {
     rate: { type: 'string' },
     'tx-size': { type: 'string' },
     seed: { type: 'string' },
+    ...CONFIG_OPTIONS,
   }, SPEC);
   const rate = args.rate === undefined ? 0 : Number(args.rate.replace(/\/s$/, ''));
   if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`--rate ${JSON.stringify(args.rate)} is not a number of changes per second`);
@@ -37,7 +38,7 @@ export async function generate(argv: string[]): Promise<number> {
   if (workload.inserts + workload.updates + workload.deletes === 0) throw new UsageError(`nothing to do. Usage: ${usageLine(SPEC)}`);
   const seed = wholeNumber('seed', args.seed, Date.now() % 2 ** 31);
 
-  const config = loadConfig();
+  const { config } = configure(args);
   // Without FOUND_ROWS, affectedRows counts rows an UPDATE really changed: exactly the binlog's row events.
   const pool = mysql.createPool({ ...mysqlOptions(config, 'admin'), connectionLimit: 1, flags: ['-FOUND_ROWS'] });
   try {

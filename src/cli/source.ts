@@ -9,7 +9,7 @@ import { exitCodeFor, PipelineError } from '../errors.js';
 import { flushLogger } from '../log.js';
 import { mysqlOptions } from '../mysql.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
-import { createSourceMetrics } from '../ops/source-metrics.js';
+import { createSourceMetrics } from '../source/metrics.js';
 import { SourceDaemon } from '../source/daemon.js';
 import { daemonArgs, setup, stopWithParent } from './setup.js';
 

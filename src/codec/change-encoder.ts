@@ -3,8 +3,8 @@
  * StringSerializer would write), partition = Java's murmur2 rule, value = Confluent-framed Avro.
  */
 import avro from 'avsc';
-import type { ChangeEvent } from '../source/change.js';
-import { partitionFor } from '../sink/partitioner.js';
+import type { ChangeEvent } from '../model/change.js';
+import { partitionFor } from '../model/partitioner.js';
 import type { ColumnType } from './mysql-types.js';
 import type { Registry } from './registry.js';
 import { toValueRecord } from './value-record.js';

@@ -1,5 +1,5 @@
 /** A change event as the Avro record of its value schema. Pure. */
-import type { ChangeEvent } from '../source/change.js';
+import type { ChangeEvent } from '../model/change.js';
 import { toAvroValue, ZERO, type ColumnType } from './mysql-types.js';
 import { SEED_COLUMNS, type ValueSchema } from './value-schema.js';
 

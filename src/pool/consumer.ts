@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { rdkafkaOptions } from '../config/kafka.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { PoolMetrics } from '../ops/pool-metrics.js';
+import type { PoolMetrics } from './metrics.js';
 import { disconnectWithin } from '../sink/disconnect.js';
 import { connectError, kafkaError, logClientErrors } from '../sink/errors.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';

@@ -8,7 +8,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
-import { isoTime } from '../cli/args.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { kafkaError } from '../sink/errors.js';
@@ -26,21 +25,6 @@ export interface PartitionRange {
   /** Replay stops before this offset. */
   end: number;
   note?: string;
-}
-
-export function parseFrom(value: string | undefined): FromSpec {
-  if (value === undefined) throw new UsageError('--from is required: earliest, an ISO time, or partition:offset[,partition:offset…]');
-  if (value === 'earliest') return { kind: 'earliest' };
-  if (/^\d+:\d+(,\d+:\d+)*$/.test(value)) {
-    const offsets = new Map<number, number>();
-    for (const pair of value.split(',')) {
-      const [p, o] = pair.split(':').map(Number) as [number, number];
-      if (offsets.has(p)) throw new UsageError(`--from names partition ${p} twice`);
-      offsets.set(p, o);
-    }
-    return { kind: 'offsets', offsets };
-  }
-  return { kind: 'time', at: isoTime('--from', value) };
 }
 
 function call<T>(fn: (cb: (err: Kafka.LibrdKafkaError, value: T) => void) => void, what: string): Promise<T> {

@@ -4,13 +4,13 @@
  * partition) skips what another already wrote.
  */
 import { mkdir } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, Pause } from '../backoff.js';
 import { RegistryConfigError } from '../codec/errors.js';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { createPoolMetrics, type PoolMetrics } from '../ops/pool-metrics.js';
+import { createPoolMetrics, type PoolMetrics } from './metrics.js';
 import { StandaloneKafkaProbe } from '../sink/probe.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
@@ -32,7 +32,7 @@ export class Supervisor {
   private readonly running = new Map<number, PoolConsumer>();
   private readonly log: Logger;
   private recycleNext = 1;
-  private wakers = new Set<() => void>();
+  private readonly pause = new Pause();
   private started = false;
   private fatal: PipelineError | undefined;
   private probe: StandaloneKafkaProbe | undefined;
@@ -71,7 +71,7 @@ export class Supervisor {
   requestStop(): void {
     this.stopping = true;
     for (const c of this.running.values()) c.requestStop();
-    for (const wake of this.wakers) wake();
+    this.pause.wake();
   }
 
   /** Crashes one consumer on purpose (round robin), as an operator's recycle or a fault drill. */
@@ -139,22 +139,15 @@ export class Supervisor {
         if (Date.now() - started > 60_000) failures = 0;
         failures++;
         this.metrics.restarts.inc({ consumer: String(slot) });
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6)) * (0.75 + Math.random() * 0.5);
+        const delay = backoffDelay(failures);
         this.log.error(`consumer-${slot} failed: ${(err as Error).message}; restarting in ${Math.round(delay)} ms`, {
           lines: consumer.stats.lines, failures,
         });
-        await this.pause(delay);
+        await this.pause.for(delay);
       } finally {
         this.running.delete(slot);
       }
     }
   }
 
-  private async pause(ms: number): Promise<void> {
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => { wake = resolve; });
-    this.wakers.add(wake);
-    await Promise.race([sleep(ms), woken]);
-    this.wakers.delete(wake);
-  }
 }

@@ -10,7 +10,8 @@ import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import type { ConnectionOptions } from 'mysql2';
 import { avroTypeOf, type ColumnType } from '../codec/mysql-types.js';
 import { PipelineError } from '../errors.js';
-import { rowsToChanges, type ChangeEvent, type RowsKind } from './change.js';
+import type { ChangeEvent } from '../model/change.js';
+import { rowsToChanges, type RowsKind } from './change.js';
 import type { BinlogPosition } from './checkpoint.js';
 
 export type SourceItem =

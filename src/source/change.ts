@@ -1,29 +1,5 @@
-/**
- * Change events: what the source reads, before any encoding. Provenance (`source`) travels with each event;
- * the resumable position is kept apart, in the checkpoint.
- */
-export type Op = 'c' | 'u' | 'd' | 'r';
-
-export interface SourceInfo {
-  serverId: number;
-  db: string;
-  table: string;
-  file: string;
-  pos: number;
-  row: number;
-  gtid: string | null;
-  tsMs: number;
-  snapshot: boolean;
-}
-
-export interface ChangeEvent {
-  op: Op;
-  /** The primary key, also the Kafka key. */
-  id: number;
-  /** The row after the change; for a delete, the row as it was. Column name → value as read. */
-  row: Record<string, unknown>;
-  source: SourceInfo;
-}
+/** Binlog rows events to change events (src/model/change.ts). Pure. */
+import type { ChangeEvent, Op, SourceInfo } from '../model/change.js';
 
 export type RowsKind = 'writerows' | 'updaterows' | 'deleterows';
 type UpdateRow = { before: Record<string, unknown>; after: Record<string, unknown> };

@@ -5,27 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
-import mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';
-import { ChangeEncoder, type KafkaRecord } from '../codec/change-encoder.js';
+import { backoffDelay, Pause } from '../backoff.js';
+import { ChangeEncoder } from '../codec/change-encoder.js';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { createSourceMetrics, type SourceMetrics } from '../ops/source-metrics.js';
-import { FencedError, KafkaAuthError } from '../sink/errors.js';
+import { KafkaAuthError } from '../sink/errors.js';
 import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
 import { Channel } from './channel.js';
+import type { Checkpoint } from './checkpoint.js';
+import { CheckpointStore } from './checkpoint-store.js';
+import { createSourceMetrics, type SourceMetrics } from './metrics.js';
+import { preflight } from './preflight.js';
+import { ChangeRecords } from './records.js';
+import { StartPlan } from './start-plan.js';
 import { TxBatcher } from './tx-batcher.js';
-import { encodeCheckpoint, readCheckpoint, type Checkpoint, type SnapshotProgress } from './checkpoint.js';
-import { preflight, type ServerFacts } from './preflight.js';
-import type { ChangeEvent } from './change.js';
-import { liveKeysOnTopic } from './reconcile.js';
-import { emitSnapshot } from './snapshot-emitter.js';
-import { openConsistentSnapshot, tableColumns } from './snapshot.js';
 
 export interface SourceDeps {
   config: Config;
@@ -49,24 +47,29 @@ type Phase = 'starting' | 'snapshot' | 'streaming' | 'restarting' | 'stopped';
 export class SourceDaemon {
   private stopping = false;
   private wake: (() => void) | undefined;
+  /** The wait between sessions, cut short by a stop. */
+  private readonly backoff = new Pause();
   private readonly log: Logger;
-  /** This process's claim on the source id, written into every checkpoint. */
-  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  /** Whether this process has committed its claim: before that, the checkpoint's owner is a predecessor, not a rival. */
-  private claimed = false;
+  /** Reads and writes the position; holds this process's claim on the source id, written into every checkpoint. */
+  private readonly store: CheckpointStore;
   readonly metrics: SourceMetrics;
   private phase: Phase = 'starting';
   private lastError = '';
   private producer: TxProducer | undefined;
   private queued: () => number = () => 0;
   private lastProgressMs = Date.now();
-  /** Last change handed to the producer: a long binlog transaction is progress before its commit. */
-  private lastSendMs = 0;
+  /** When the last change was encoded: a long binlog transaction is progress before its commit. */
+  private lastSendMs: () => number = () => 0;
   private everConnected = false;
 
   constructor(private readonly deps: SourceDeps) {
     this.log = deps.logger.child({ component: 'source' });
     this.metrics = deps.metrics ?? createSourceMetrics();
+    const { config } = deps;
+    this.store = new CheckpointStore({
+      kafka: config.kafka, topic: config.source.checkpointTopic, sourceId: config.source.id,
+      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    });
   }
 
   /** Why the daemon is not ready (empty when it is): for /readyz. */
@@ -78,7 +81,7 @@ export class SourceDaemon {
     const kafka = this.producer?.probe?.problem;
     if (kafka) reasons.push(kafka);
     const waiting = this.queued();
-    const quiet = Date.now() - Math.max(this.lastProgressMs, this.lastSendMs);
+    const quiet = Date.now() - Math.max(this.lastProgressMs, this.lastSendMs());
     if ((waiting > 0 || this.phase === 'snapshot') && quiet > STALL_MS) {
       reasons.push(`no Kafka commit for ${Math.round(quiet / 1000)} s${waiting > 0 ? ` with ${waiting} changes waiting` : ' during the snapshot'}`);
     }
@@ -95,6 +98,7 @@ export class SourceDaemon {
   requestStop(): void {
     this.stopping = true;
     this.wake?.();
+    this.backoff.wake();
   }
 
   async run(): Promise<void> {
@@ -129,9 +133,9 @@ export class SourceDaemon {
         this.phase = 'restarting';
         this.lastError = err.message;
         this.metrics.restarts.inc();
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)) * (0.75 + Math.random() * 0.5);
+        const delay = backoffDelay(attempt);
         this.log.warn(`${err.message}; restarting from the last checkpoint in ${Math.round(delay)} ms`, { attempt });
-        await this.interruptibleSleep(delay);
+        await this.backoff.for(delay);
       }
     }
     this.phase = 'stopped';
@@ -146,14 +150,9 @@ export class SourceDaemon {
     return result;
   }
 
-  private async interruptibleSleep(ms: number): Promise<void> {
-    await Promise.race([sleep(ms), new Promise<void>((resolve) => { this.wake = resolve; })]);
-    this.wake = undefined;
-  }
-
   private async session(healthy: () => void): Promise<void> {
     const { config, registry } = this.deps;
-    if (this.claimed) await this.timed('ownership checked', () => this.assertStillOwner());
+    await this.timed('ownership checked', () => this.store.assertStillOwner());
     const server = await this.timed('MySQL checked', () => preflight(this.deps.mysql));
     // A wrong URL stops the daemon now, not at the first change; an outage is retried when a schema is needed.
     const outage = await this.timed('registry checked', () => registry.checkSettings());
@@ -166,8 +165,14 @@ export class SourceDaemon {
     this.everConnected = true;
     let reader: BinlogReader | undefined;
     try {
-      const found = await this.timed('checkpoint read', () => readCheckpoint(config.kafka, config.source.checkpointTopic, config.source.id));
-      const checkpoint = await this.timed('starting point claimed', () => this.startingPoint(producer, server, found));
+      const found = await this.timed('checkpoint read', () => this.store.read());
+      const plan = new StartPlan({
+        config, mysql: this.deps.mysql, registry, logger: this.deps.logger, metrics: this.metrics, store: this.store,
+        onSnapshot: () => { this.phase = 'snapshot'; this.progressed(); },
+        onProgress: () => this.progressed(),
+        shouldStop: () => this.stopping,
+      });
+      const checkpoint = await this.timed('starting point claimed', () => plan.startingPoint(producer, server, found));
       if (!checkpoint) return; // stopped during a snapshot; it resumes from its last chunk next time
       const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
         if (pause) reader?.pause();
@@ -206,10 +211,11 @@ export class SourceDaemon {
   private async pump(channel: Channel<SourceItem>, producer: TxProducer, start: Checkpoint, healthy: () => void): Promise<void> {
     const { config } = this.deps;
     const encoder = new ChangeEncoder(this.deps.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
+    const records = new ChangeRecords({ encoder, topic: config.kafka.topic, tombstones: config.source.tombstones, metrics: this.metrics });
+    this.lastSendMs = () => records.lastEncodedMs;
     let lastLog = Date.now();
     const batcher = new TxBatcher({
-      producer, topic: config.kafka.topic, checkpointTopic: config.source.checkpointTopic, sourceId: config.source.id,
-      owner: this.owner, batchMax: config.source.batchMax,
+      producer, topic: config.kafka.topic, store: this.store, batchMax: config.source.batchMax,
       onAborted: () => this.metrics.transactions.inc({ outcome: 'aborted' }),
       onCommitted: (committed, changes) => {
         this.counted(committed, changes, channel.size);
@@ -237,7 +243,7 @@ export class SourceDaemon {
         return;
       }
       try {
-        await this.handle(item, batcher, encoder, channel);
+        await this.handle(item, batcher, records, channel);
       } catch (err) {
         await batcher.abandon();
         throw err;
@@ -245,7 +251,8 @@ export class SourceDaemon {
     }
   }
 
-  private async handle(item: SourceItem | undefined, batcher: TxBatcher, encoder: ChangeEncoder, channel: Channel<SourceItem>): Promise<void> {
+  private async handle(item: SourceItem | undefined, batcher: TxBatcher, records: ChangeRecords, channel: Channel<SourceItem>): Promise<void> {
+    const { encoder } = records;
     if (item === undefined) {
       // Nothing came for a while: what is whole goes out; staged records are not left waiting.
       await batcher.produceStagedIfReady();
@@ -268,7 +275,7 @@ export class SourceDaemon {
       }
       case 'changes': {
         if (!encoder.ready) throw new PipelineError('row event before its table map; restarting from the checkpoint', { retriable: true });
-        await batcher.add(this.encodeChanges(encoder, item.changes, Date.now()), item.changes.length);
+        await batcher.add(records.of(item.changes, Date.now()), item.changes.length);
         return;
       }
       case 'commit': {
@@ -276,116 +283,6 @@ export class SourceDaemon {
         await batcher.commitIfDue(channel.empty);
         return;
       }
-    }
-  }
-
-  /**
-   * Where streaming starts, after whatever must come first: nothing (a checkpoint to resume from), a snapshot
-   * (cold start, an interrupted snapshot, or a checkpoint whose binlog was purged). Every path first commits
-   * this process's claim, so an older instance that loses its binlog connection to us exits instead of
-   * fencing us back.
-   */
-  private async startingPoint(producer: TxProducer, server: ServerFacts, found: Checkpoint | undefined): Promise<Checkpoint | undefined> {
-    const { config } = this.deps;
-    const claim = (c: Checkpoint): Checkpoint => ({ ...c, owner: this.owner, writtenAtMs: Date.now() });
-    if (found?.snapshot) {
-      this.log.info(`resuming the snapshot after ${found.snapshot.rows} rows; streaming follows from ${found.file}:${found.pos}`);
-      return this.snapshotPhase(producer, server, claim(found), found.snapshot.since ? new Date(found.snapshot.since) : null);
-    }
-    if (found && !server.binlogs.includes(found.file)) {
-      const since = new Date((found.tsMs || found.writtenAtMs) - config.source.purgedMarginSeconds * 1000);
-      this.log.error(
-        `binlog ${found.file} of the checkpoint is no longer on the server (purged or expired): falling back to a ` +
-          `snapshot of rows changed since ${since.toISOString()} (checkpoint time minus ${config.source.purgedMarginSeconds} s), then streaming`,
-        { checkpoint: `${found.file}:${found.pos}`, oldest: server.binlogs[0] });
-      return this.snapshotPhase(producer, server, undefined, since, found.changes, true);
-    }
-    if (found) {
-      const checkpoint = claim(found);
-      await this.commitCheckpointOnly(producer, checkpoint);
-      const previous = found.owner && found.owner !== this.owner ? { previousOwner: found.owner } : {};
-      this.log.info(`resuming from checkpoint ${checkpoint.file}:${checkpoint.pos}`, { gtid: checkpoint.gtid, changes: checkpoint.changes, ...previous });
-      return checkpoint;
-    }
-    const policy = config.source.coldStart;
-    if (policy.kind === 'latest') {
-      const checkpoint: Checkpoint = { ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now(), owner: this.owner };
-      await this.commitCheckpointOnly(producer, checkpoint);
-      this.log.info(`no checkpoint yet: starting at the binlog's end, ${checkpoint.file}:${checkpoint.pos}`);
-      return checkpoint;
-    }
-    return this.snapshotPhase(producer, server, undefined, policy.kind === 'watermark' ? policy.since : null);
-  }
-
-  /**
-   * Emits the table (rows changed since `since`, or all) from one consistent view as `r` events, chunk by chunk,
-   * each chunk committed with a checkpoint that records the snapshot's progress and the binlog position of the
-   * first view; then commits the plain checkpoint at that position, where streaming starts. On MariaDB the
-   * position is the view's own, so no change is missed and none arrives before its key's snapshot row.
-   */
-  private async snapshotPhase(producer: TxProducer, server: ServerFacts, resume: Checkpoint | undefined, since: Date | null,
-    changesBefore = 0, reconcile = false): Promise<Checkpoint | undefined> {
-    const { config } = this.deps;
-    const log = this.deps.logger.child({ component: 'snapshot' });
-    this.phase = 'snapshot';
-    this.progressed();
-    const conn = await mysql.createConnection(this.deps.mysql);
-    try {
-      const view = await openConsistentSnapshot(conn, server.flavor);
-      const progress: SnapshotProgress = resume?.snapshot ?? { since: since?.toISOString() ?? null, after: null, rows: 0, reconcile };
-      const { snapshot: _inProgress, ...resumed } = resume ?? ({} as Partial<Checkpoint>);
-      const base: Checkpoint = resume ? (resumed as Checkpoint) : { ...view, tsMs: 0, changes: changesBefore, writtenAtMs: Date.now(), owner: this.owner };
-      await this.commitCheckpointOnly(producer, { ...base, snapshot: progress });
-      const encoder = new ChangeEncoder(this.deps.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
-      await encoder.setColumns(await tableColumns(conn, config.mysql.database, config.mysql.table));
-      if (!resume) log.info(`snapshot of ${config.mysql.table} ${since ? `(rows changed since ${since.toISOString()})` : '(all rows)'}, then streaming from ${base.file}:${base.pos}`);
-      const started = Date.now();
-      let rowsSoFar = progress.rows;
-      const { rows, stopped } = await emitSnapshot({
-        conn, db: config.mysql.database, table: config.mysql.table, serverId: server.serverId, position: base,
-        since, after: progress.after, chunk: config.source.snapshotChunk, rowsBefore: progress.rows,
-        producer, encoder, topic: config.kafka.topic,
-        checkpoint: (after, n) => ({
-          topic: config.source.checkpointTopic, key: config.source.id,
-          value: encodeCheckpoint({ ...base, writtenAtMs: Date.now(), snapshot: { ...progress, after, rows: n } }),
-        }),
-        onChunk: (n) => {
-          this.metrics.snapshotRows.inc(n - rowsSoFar);
-          this.metrics.transactions.inc({ outcome: 'committed' });
-          rowsSoFar = n;
-          this.progressed();
-        },
-        shouldStop: () => this.stopping,
-      });
-      if (stopped) {
-        log.info(`stopped during the snapshot after ${rows} rows; it resumes there`);
-        return undefined;
-      }
-      const done: Checkpoint = { ...base, writtenAtMs: Date.now() };
-      await producer.begin();
-      if (progress.reconcile) {
-        // Deletes the binlog can no longer tell: alive on the topic, gone from the table in this same view.
-        const [rows] = await conn.query<Array<{ id: number } & mysql.RowDataPacket>>(`SELECT id FROM \`${config.mysql.table}\``);
-        const inTable = new Set(rows.map((r) => Number(r.id)));
-        const live = await liveKeysOnTopic(config.kafka, config.kafka.topic, this.deps.registry);
-        let vanished = 0;
-        for (const [id, last] of live) {
-          if (inTable.has(id)) continue;
-          const event: ChangeEvent = {
-            op: 'd', id, row: last,
-            source: { serverId: server.serverId, db: config.mysql.database, table: config.mysql.table, file: base.file, pos: base.pos, row: vanished, gtid: null, tsMs: Date.now(), snapshot: true },
-          };
-          await this.sendChanges(producer, encoder, [event], Date.now());
-          vanished++;
-        }
-        log.warn(`reconciled deletes after the purged binlog: ${vanished} keys alive on the topic are gone from the table`);
-      }
-      await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(done), Buffer.from(config.source.id));
-      await producer.commit();
-      log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${done.file}:${done.pos}`);
-      return done;
-    } finally {
-      await conn.end().catch(() => undefined);
     }
   }
 
@@ -400,57 +297,6 @@ export class SourceDaemon {
     m.binlogPosition.set(checkpoint.pos);
     m.queueDepth.set(queued);
     this.progressed();
-  }
-
-  /** The Kafka records of these changes, in order; a delete is followed by its tombstone when EMIT_TOMBSTONES is on. */
-  private encodeChanges(encoder: ChangeEncoder, changes: ChangeEvent[], readAtMs: number): KafkaRecord[] {
-    const tombstones = this.deps.config.source.tombstones;
-    const records: KafkaRecord[] = [];
-    let c = 0, u = 0, d = 0, r = 0;
-    for (const change of changes) {
-      records.push(encoder.encode(change, readAtMs));
-      switch (change.op) {
-        case 'c': c++; break;
-        case 'u': u++; break;
-        case 'r': r++; break;
-        case 'd':
-          d++;
-          if (tombstones) records.push(encoder.tombstone(change));
-      }
-    }
-    const produced = this.metrics.changesProduced;
-    if (c) produced.inc({ op: 'c' }, c);
-    if (u) produced.inc({ op: 'u' }, u);
-    if (d) produced.inc({ op: 'd' }, d);
-    if (r) produced.inc({ op: 'r' }, r);
-    this.lastSendMs = Date.now();
-    return records;
-  }
-
-  /** Changes on the topic inside the caller's open transaction (the snapshot's reconciliation). */
-  private async sendChanges(producer: TxProducer, encoder: ChangeEncoder, changes: ChangeEvent[], readAtMs: number): Promise<void> {
-    for (const record of this.encodeChanges(encoder, changes, readAtMs)) {
-      const full = producer.send(this.deps.config.kafka.topic, record.partition, record.value, record.key);
-      if (full) await full;
-    }
-  }
-
-  private async assertStillOwner(): Promise<void> {
-    const { config } = this.deps;
-    const latest = await readCheckpoint(config.kafka, config.source.checkpointTopic, config.source.id);
-    if (latest && latest.owner !== this.owner) {
-      throw new FencedError(
-        `source id ${config.source.id} was taken over by ${latest.owner}; this instance (${this.owner}) stops ` +
-          'so the two never produce side by side');
-    }
-  }
-
-  private async commitCheckpointOnly(producer: TxProducer, checkpoint: Checkpoint): Promise<void> {
-    const { config } = this.deps;
-    await producer.begin();
-    await producer.send(config.source.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(config.source.id));
-    await producer.commit();
-    this.claimed = true;
   }
 }
 

@@ -6,7 +6,7 @@
 import type mysql from 'mysql2/promise';
 import type { ChangeEncoder } from '../codec/change-encoder.js';
 import type { TxProducer } from '../sink/tx-producer.js';
-import type { ChangeEvent } from './change.js';
+import type { ChangeEvent } from '../model/change.js';
 import type { BinlogPosition } from './checkpoint.js';
 import { cursorOf, readChunks, type Cursor } from './snapshot.js';
 

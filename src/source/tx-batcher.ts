@@ -8,15 +8,14 @@
  */
 import type { KafkaRecord } from '../codec/change-encoder.js';
 import type { TxProducer } from '../sink/tx-producer.js';
-import { encodeCheckpoint, type BinlogPosition, type Checkpoint } from './checkpoint.js';
+import type { BinlogPosition, Checkpoint } from './checkpoint.js';
+import type { CheckpointStore } from './checkpoint-store.js';
 
 export interface TxBatcherOptions {
   producer: TxProducer;
   topic: string;
-  checkpointTopic: string;
-  sourceId: string;
-  /** Written into every checkpoint: this process's claim on the source id. */
-  owner: string;
+  /** Where the checkpoint records go; its owner (this process's claim) is written into every checkpoint. */
+  store: CheckpointStore;
   /** Changes per Kafka transaction at most (whole binlog transactions only). */
   batchMax: number;
   /** After each committed transaction, with the changes it held. */
@@ -69,7 +68,7 @@ export class TxBatcher {
   /** A binlog transaction ended here: what was added so far is whole. */
   endOfBinlogTx(position: BinlogPosition, tsMs: number): void {
     this.filling.midBinlogTx = false;
-    this.filling.boundary = { ...position, tsMs, changes: 0, writtenAtMs: 0, owner: this.o.owner };
+    this.filling.boundary = { ...position, tsMs, changes: 0, writtenAtMs: 0, owner: this.o.store.owner };
   }
 
   /** The position after the last whole binlog transaction seen, committed or not. */
@@ -84,10 +83,8 @@ export class TxBatcher {
   async checkpointOnly(): Promise<void> {
     if (this.filling.changes > 0) return;
     await this.settled();
-    const checkpoint: Checkpoint = { ...this.latestBoundary, changes: this.committed.changes, writtenAtMs: Date.now(), owner: this.o.owner };
-    await this.o.producer.begin();
-    await this.o.producer.send(this.o.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(this.o.sourceId));
-    await this.o.producer.commit();
+    const checkpoint: Checkpoint = { ...this.latestBoundary, changes: this.committed.changes, writtenAtMs: Date.now(), owner: this.o.store.owner };
+    await this.o.store.commitOnly(this.o.producer, checkpoint);
     this.committed = checkpoint;
     this.o.onCommitted(checkpoint, 0);
   }
@@ -116,8 +113,8 @@ export class TxBatcher {
     await this.produceStaged();
     const f = this.filling;
     this.filling = empty();
-    const checkpoint: Checkpoint = { ...f.boundary!, changes: this.committed.changes + f.changes, writtenAtMs: Date.now(), owner: this.o.owner };
-    await this.o.producer.send(this.o.checkpointTopic, 0, encodeCheckpoint(checkpoint), Buffer.from(this.o.sourceId));
+    const checkpoint: Checkpoint = { ...f.boundary!, changes: this.committed.changes + f.changes, writtenAtMs: Date.now(), owner: this.o.store.owner };
+    await this.o.store.add(this.o.producer, checkpoint);
     this.inFlight = this.o.producer.commit().then(() => {
       this.inFlight = undefined;
       this.committed = checkpoint;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Kafka as KafkaJs, logLevel } from 'kafkajs';
-import { partitionFor } from '../../src/sink/partitioner.js';
+import { partitionFor } from '../../src/model/partitioner.js';
 import { adminConnection, config, freshId, uniqueName } from './helpers.js';
 import { get, metricsPort, metricSum, readiness, runStatus, scrape, statusJson } from './ops-helpers.js';
 import { countLines, startPool, stopPool } from './pool-helpers.js';

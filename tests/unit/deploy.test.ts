@@ -7,8 +7,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse } from 'yaml';
 import { DEFAULTS, isSecretSetting, parseSettings, SETTING_NAMES } from '../../src/config.js';
 import { parseConfigText } from '../../src/config/file.js';
-import { createPoolMetrics } from '../../src/ops/pool-metrics.js';
-import { createSourceMetrics } from '../../src/ops/source-metrics.js';
+import { createPoolMetrics } from '../../src/pool/metrics.js';
+import { createSourceMetrics } from '../../src/source/metrics.js';
 
 /**
  * The files under deploy/ name things the code defines: metric names, settings, entry points, exit codes.
@@ -78,8 +78,8 @@ function unknownMetrics(exprs: string[]): string[] {
 }
 
 test('the metric modules define the metrics the deploy files are checked against', () => {
-  assert.ok(sourceMetrics.length >= 10, `only ${sourceMetrics.length} metrics found in src/ops/source-metrics.ts`);
-  assert.ok(poolMetrics.length >= 10, `only ${poolMetrics.length} metrics found in src/ops/pool-metrics.ts`);
+  assert.ok(sourceMetrics.length >= 10, `only ${sourceMetrics.length} metrics found in src/source/metrics.ts`);
+  assert.ok(poolMetrics.length >= 10, `only ${poolMetrics.length} metrics found in src/pool/metrics.ts`);
   for (const name of sourceMetrics) assert.match(name, /^cdc_source_/);
   for (const name of poolMetrics) assert.match(name, /^cdc_pool_/);
   for (const name of ['process_resident_memory_bytes', 'process_start_time_seconds', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes']) {

@@ -6,8 +6,8 @@ import type { Registry } from '../../../src/codec/registry.js';
 import { unframe } from '../../../src/codec/wire.js';
 import { Decoder, PoisonError } from '../../../src/pool/decoder.js';
 import { toJsonLine, transform } from '../../../src/pool/transform.js';
-import { partitionFor } from '../../../src/sink/partitioner.js';
-import type { ChangeEvent } from '../../../src/source/change.js';
+import { partitionFor } from '../../../src/model/partitioner.js';
+import type { ChangeEvent } from '../../../src/model/change.js';
 
 /** Schema ids handed out in memory: what is under test is the encoding, not the registry. */
 function memoryRegistry(): Registry {

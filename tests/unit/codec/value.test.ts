@@ -7,7 +7,8 @@ import { avroTypeOf } from '../../../src/codec/mysql-types.js';
 import { fromValueRecord, toValueRecord } from '../../../src/codec/value-record.js';
 import { valueSchemaFor, type ValueSchema } from '../../../src/codec/value-schema.js';
 import { frame, unframe } from '../../../src/codec/wire.js';
-import { rowsToChanges, type ChangeEvent } from '../../../src/source/change.js';
+import type { ChangeEvent } from '../../../src/model/change.js';
+import { rowsToChanges } from '../../../src/source/change.js';
 
 const seedType = avro.Type.forSchema(JSON.parse(readFileSync(new URL('../../../schemas/product-seed.avsc', import.meta.url), 'utf8')));
 const PRODUCT = [

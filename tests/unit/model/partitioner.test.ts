@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { murmur2, partitionFor } from '../../../src/sink/partitioner.js';
+import { murmur2, partitionFor } from '../../../src/model/partitioner.js';
 
 // Produced by the Java client itself: scripts/vectors/Murmur2Vectors.java against kafka-clients 4.1.
 const vectors = JSON.parse(readFileSync(new URL('../../fixtures/murmur2-java.json', import.meta.url), 'utf8')) as Array<{

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createProgress, formatDuration } from '../../../src/cli/progress.js';
 import { UsageError } from '../../../src/errors.js';
 import { isoTime } from '../../../src/cli/args.js';
-import { parseFrom } from '../../../src/pool/replay.js';
+import { parseFrom } from '../../../src/cli/replay-args.js';
 
 test('--from takes earliest, an ISO time, or partition:offset pairs', () => {
   assert.deepEqual(parseFrom('earliest'), { kind: 'earliest' });

@@ -1,0 +1,152 @@
+/**
+ * Where a session starts streaming, after whatever must come first: nothing (a checkpoint to resume from), or a
+ * snapshot (cold start, an interrupted snapshot, a checkpoint whose binlog was purged). Every path first commits
+ * this process's claim, so an older instance that loses its binlog connection to us exits instead of fencing us
+ * back.
+ */
+import mysql from 'mysql2/promise';
+import type { ConnectionOptions } from 'mysql2';
+import { ChangeEncoder } from '../codec/change-encoder.js';
+import type { Registry } from '../codec/registry.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { ChangeEvent } from '../model/change.js';
+import type { TxProducer } from '../sink/tx-producer.js';
+import { encodeCheckpoint, type Checkpoint, type SnapshotProgress } from './checkpoint.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import type { SourceMetrics } from './metrics.js';
+import type { ServerFacts } from './preflight.js';
+import { ChangeRecords } from './records.js';
+import { liveKeysOnTopic } from './reconcile.js';
+import { emitSnapshot } from './snapshot-emitter.js';
+import { openConsistentSnapshot, tableColumns } from './snapshot.js';
+
+export interface StartPlanDeps {
+  config: Config;
+  mysql: ConnectionOptions;
+  registry: Registry;
+  logger: Logger;
+  metrics: SourceMetrics;
+  store: CheckpointStore;
+  /** A snapshot is under way (for readiness), and made progress. */
+  onSnapshot: () => void;
+  onProgress: () => void;
+  shouldStop: () => boolean;
+}
+
+export class StartPlan {
+  private readonly log: Logger;
+
+  constructor(private readonly d: StartPlanDeps) {
+    this.log = d.logger.child({ component: 'source' });
+  }
+
+  /** The checkpoint streaming starts from; undefined when stopped during a snapshot (it resumes there). */
+  async startingPoint(producer: TxProducer, server: ServerFacts, found: Checkpoint | undefined): Promise<Checkpoint | undefined> {
+    const { config, store } = this.d;
+    const claim = (c: Checkpoint): Checkpoint => ({ ...c, owner: store.owner, writtenAtMs: Date.now() });
+    if (found?.snapshot) {
+      this.log.info(`resuming the snapshot after ${found.snapshot.rows} rows; streaming follows from ${found.file}:${found.pos}`);
+      return this.snapshot(producer, server, claim(found), found.snapshot.since ? new Date(found.snapshot.since) : null);
+    }
+    if (found && !server.binlogs.includes(found.file)) {
+      const since = new Date((found.tsMs || found.writtenAtMs) - config.source.purgedMarginSeconds * 1000);
+      this.log.error(
+        `binlog ${found.file} of the checkpoint is no longer on the server (purged or expired): falling back to a ` +
+          `snapshot of rows changed since ${since.toISOString()} (checkpoint time minus ${config.source.purgedMarginSeconds} s), then streaming`,
+        { checkpoint: `${found.file}:${found.pos}`, oldest: server.binlogs[0] });
+      return this.snapshot(producer, server, undefined, since, found.changes, true);
+    }
+    if (found) {
+      const checkpoint = claim(found);
+      await store.commitOnly(producer, checkpoint);
+      const previous = found.owner && found.owner !== store.owner ? { previousOwner: found.owner } : {};
+      this.log.info(`resuming from checkpoint ${checkpoint.file}:${checkpoint.pos}`, { gtid: checkpoint.gtid, changes: checkpoint.changes, ...previous });
+      return checkpoint;
+    }
+    const policy = config.source.coldStart;
+    if (policy.kind === 'latest') {
+      const checkpoint: Checkpoint = { ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now(), owner: store.owner };
+      await store.commitOnly(producer, checkpoint);
+      this.log.info(`no checkpoint yet: starting at the binlog's end, ${checkpoint.file}:${checkpoint.pos}`);
+      return checkpoint;
+    }
+    return this.snapshot(producer, server, undefined, policy.kind === 'watermark' ? policy.since : null);
+  }
+
+  /**
+   * Emits the table (rows changed since `since`, or all) from one consistent view as `r` events, chunk by chunk,
+   * each chunk committed with a checkpoint that records the snapshot's progress and the binlog position of the
+   * first view; then commits the plain checkpoint at that position, where streaming starts. On MariaDB the
+   * position is the view's own, so no change is missed and none arrives before its key's snapshot row.
+   */
+  private async snapshot(producer: TxProducer, server: ServerFacts, resume: Checkpoint | undefined, since: Date | null,
+    changesBefore = 0, reconcile = false): Promise<Checkpoint | undefined> {
+    const { config, store, metrics } = this.d;
+    const log = this.d.logger.child({ component: 'snapshot' });
+    this.d.onSnapshot();
+    const conn = await mysql.createConnection(this.d.mysql);
+    try {
+      const view = await openConsistentSnapshot(conn, server.flavor);
+      const progress: SnapshotProgress = resume?.snapshot ?? { since: since?.toISOString() ?? null, after: null, rows: 0, reconcile };
+      const { snapshot: _inProgress, ...resumed } = resume ?? ({} as Partial<Checkpoint>);
+      const base: Checkpoint = resume ? (resumed as Checkpoint) : { ...view, tsMs: 0, changes: changesBefore, writtenAtMs: Date.now(), owner: store.owner };
+      await store.commitOnly(producer, { ...base, snapshot: progress });
+      const encoder = new ChangeEncoder(this.d.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
+      await encoder.setColumns(await tableColumns(conn, config.mysql.database, config.mysql.table));
+      if (!resume) log.info(`snapshot of ${config.mysql.table} ${since ? `(rows changed since ${since.toISOString()})` : '(all rows)'}, then streaming from ${base.file}:${base.pos}`);
+      const started = Date.now();
+      let rowsSoFar = progress.rows;
+      const { rows, stopped } = await emitSnapshot({
+        conn, db: config.mysql.database, table: config.mysql.table, serverId: server.serverId, position: base,
+        since, after: progress.after, chunk: config.source.snapshotChunk, rowsBefore: progress.rows,
+        producer, encoder, topic: config.kafka.topic,
+        checkpoint: (after, n) => ({
+          topic: config.source.checkpointTopic, key: config.source.id,
+          value: encodeCheckpoint({ ...base, writtenAtMs: Date.now(), snapshot: { ...progress, after, rows: n } }),
+        }),
+        onChunk: (n) => {
+          metrics.snapshotRows.inc(n - rowsSoFar);
+          metrics.transactions.inc({ outcome: 'committed' });
+          rowsSoFar = n;
+          this.d.onProgress();
+        },
+        shouldStop: this.d.shouldStop,
+      });
+      if (stopped) {
+        log.info(`stopped during the snapshot after ${rows} rows; it resumes there`);
+        return undefined;
+      }
+      const done: Checkpoint = { ...base, writtenAtMs: Date.now() };
+      await producer.begin();
+      if (progress.reconcile) await this.reconcileDeletes(producer, conn, encoder, server, base, log);
+      await store.add(producer, done);
+      await producer.commit();
+      log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${done.file}:${done.pos}`);
+      return done;
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  }
+
+  /** Deletes the binlog can no longer tell: keys alive on the topic, gone from the table in this same view. */
+  private async reconcileDeletes(producer: TxProducer, conn: mysql.Connection, encoder: ChangeEncoder, server: ServerFacts,
+    base: Checkpoint, log: Logger): Promise<void> {
+    const { config, registry, metrics } = this.d;
+    const [rows] = await conn.query<Array<{ id: number } & mysql.RowDataPacket>>(`SELECT id FROM \`${config.mysql.table}\``);
+    const inTable = new Set(rows.map((r) => Number(r.id)));
+    const live = await liveKeysOnTopic(config.kafka, config.kafka.topic, registry);
+    const records = new ChangeRecords({ encoder, topic: config.kafka.topic, tombstones: config.source.tombstones, metrics });
+    let vanished = 0;
+    for (const [id, last] of live) {
+      if (inTable.has(id)) continue;
+      const event: ChangeEvent = {
+        op: 'd', id, row: last,
+        source: { serverId: server.serverId, db: config.mysql.database, table: config.mysql.table, file: base.file, pos: base.pos, row: vanished, gtid: null, tsMs: Date.now(), snapshot: true },
+      };
+      await records.send(producer, [event], Date.now());
+      vanished++;
+    }
+    log.warn(`reconciled deletes after the purged binlog: ${vanished} keys alive on the topic are gone from the table`);
+  }
+}
