@@ -5,16 +5,15 @@
  * touched. --reset-live instead moves the live group's offsets (only when it has no members) and archives the
  * live files, so the pool reprocesses the range on its next start.
  */
-import Kafka from 'node-rdkafka';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
-import { kafkajsOptions, rdkafkaOptions } from '../config/kafka.js';
+import { kafkajsOptions } from '../config/kafka.js';
 import { PipelineError, UsageError } from '../errors.js';
 import { flushLogger } from '../log.js';
 import { planRanges, runReplay, type PartitionRange } from '../pool/replay.js';
-import { kafkaError } from '../sink/errors.js';
+import { connectClient, disconnectWithin, endReader } from '../kafka/client.js';
 import { isoTime, parseCommandLine } from './args.js';
 import { parseFrom } from './replay-args.js';
 import { commandSpec, usageLine } from './commands.js';
@@ -61,11 +60,7 @@ await runCommand('replay', async () => {
   const { config, logger } = configure(args);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const group = args.group ?? `replay-${stamp}`;
-  const consumer = new Kafka.KafkaConsumer({
-    ...rdkafkaOptions(config.kafka), 'group.id': group, 'enable.auto.commit': false,
-    'enable.partition.eof': true, 'isolation.level': 'read_committed', 'client.id': 'replay', 'fetch.wait.max.ms': 10,
-  } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError('connecting to Kafka', e)) : resolve())));
+  const consumer = await connectClient(endReader(config.kafka, group, { 'client.id': 'replay' }), 'connecting to Kafka', config.kafka);
   try {
     const ranges = await planRanges(consumer, config.kafka.topic, from, to);
     if (args['reset-live']) {
@@ -105,7 +100,7 @@ await runCommand('replay', async () => {
       `already written ${summary.stats.skipped}\n`);
     return 0;
   } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    await disconnectWithin(consumer, 15_000);
     await flushLogger(logger);
   }
 });

@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';
 import type { Config } from '../config.js';
-import { rdkafkaOptions } from '../config/kafka.js';
-import { disconnectWithin } from '../sink/disconnect.js';
-import { kafkaError } from '../sink/errors.js';
+import { connectClient, disconnectWithin, endReader, partitionsOf, readToEnd } from '../kafka/client.js';
+import { kafkaError } from '../kafka/errors.js';
 import { readCheckpoint, type Checkpoint } from '../source/checkpoint.js';
 import { histogramQuantile, parseHistogram } from './histogram.js';
 
@@ -126,12 +125,7 @@ export async function sourceStatus(config: Config, mysqlOptions: ConnectionOptio
 type Consumer = Kafka.KafkaConsumer;
 
 function connect(config: Config, group: string, extra: Record<string, unknown> = {}): Promise<Consumer> {
-  const consumer = new Kafka.KafkaConsumer({
-    ...rdkafkaOptions(config.kafka), 'group.id': group, 'enable.auto.commit': false, 'isolation.level': 'read_committed',
-    'client.id': 'status', ...extra,
-  } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
-  return new Promise((resolve, reject) =>
-    consumer.connect({ timeout: 20_000 }, (err) => (err ? reject(kafkaError('connecting to Kafka', err)) : resolve(consumer))));
+  return connectClient(endReader(config.kafka, group, { 'client.id': 'status', 'enable.partition.eof': false, ...extra }), 'connecting to Kafka', config.kafka, 20_000);
 }
 
 export async function groupStatus(config: Config, options: { count?: boolean } = {}): Promise<GroupStatus> {
@@ -142,9 +136,7 @@ export async function groupStatus(config: Config, options: { count?: boolean } =
     // Joining nothing: a consumer with the group's id only reads its committed offsets, so a running pool is not disturbed.
     consumer = await connect(config, config.pool.group);
     const c = consumer;
-    const meta = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      c.getMetadata({ topic, timeout: 20_000 }, (e, m) => (e ? reject(kafkaError(`metadata of ${topic}`, e)) : resolve(m))));
-    const ids = (meta.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => p.id).sort((a, b) => a - b);
+    const ids = await partitionsOf(c, topic, 20_000);
     if (ids.length === 0) throw new Error(`topic ${topic} does not exist (yet)`);
     const committed = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
       c.committed(ids.map((partition) => ({ topic, partition })), 20_000, (e, t) => (e ? reject(kafkaError(`committed offsets of ${config.pool.group}`, e)) : resolve(t))));
@@ -175,27 +167,17 @@ async function countPending(config: Config, partitions: PartitionStatus[], commi
   const open = partitions.filter((p) => p.lag > 0);
   for (const p of partitions) p.pending = 0;
   if (open.length === 0) return;
-  const reader = await connect(config, `status-count-${process.pid}-${Date.now()}`, { 'enable.partition.eof': true, 'fetch.wait.max.ms': 10 });
+  const reader = await connect(config, `status-count-${process.pid}-${Date.now()}`, { 'enable.partition.eof': true });
   try {
-    const done = new Set<number>();
-    reader.on('partition.eof', (e) => done.add(e.partition));
-    reader.assign(open.map((p) => {
-      const c = committed.find((t) => t.partition === p.partition)?.offset;
-      return { topic, partition: p.partition, offset: typeof c === 'number' && c >= 0 ? c : p.end - p.lag };
-    }));
     const byPartition = new Map(open.map((p) => [p.partition, p]));
-    const deadline = Date.now() + 120_000;
-    while (done.size < open.length) {
-      if (Date.now() > deadline) throw new Error('counting pending records took over 120 s; run without --count');
-      const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
-        reader.consume(10_000, (e, m) => (e ? reject(kafkaError(`reading ${topic}`, e)) : resolve(m))));
-      for (const m of batch) {
-        const p = byPartition.get(m.partition);
-        if (!p) continue;
-        if (m.offset < p.end) p.pending! += 1;
-        if (m.offset >= p.end - 1) done.add(m.partition);
-      }
-    }
+    await readToEnd(reader, {
+      from: open.map((p) => {
+        const c = committed.find((t) => t.partition === p.partition)?.offset;
+        return { topic, partition: p.partition, offset: typeof c === 'number' && c >= 0 ? c : p.end - p.lag };
+      }),
+      until: new Map(open.map((p) => [p.partition, p.end])),
+      what: `reading ${topic}`, deadlineMs: 120_000, batch: 10_000,
+    }, (m) => { byPartition.get(m.partition)!.pending! += 1; });
   } finally {
     await disconnectWithin(reader, 10_000);
   }

@@ -10,8 +10,8 @@ import { rdkafkaOptions } from '../config/kafka.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PoolMetrics } from './metrics.js';
-import { disconnectWithin } from '../sink/disconnect.js';
-import { connectError, kafkaError, logClientErrors } from '../sink/errors.js';
+import { connectClient, disconnectWithin } from '../kafka/client.js';
+import { kafkaError, logClientErrors } from '../kafka/errors.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import type { Decoder } from './decoder.js';
@@ -142,8 +142,7 @@ export class PoolConsumer {
 
   async run(): Promise<void> {
     const { config, slot } = this.deps;
-    await new Promise<void>((resolve, reject) => this.consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
-      .catch(async (err) => { throw await connectError(`consumer-${slot} connecting`, err, config.kafka); });
+    await connectClient(this.consumer, `consumer-${slot} connecting`, config.kafka);
     // Opened only once connected: a consumer that cannot connect holds no file handles while it backs off.
     let lines: LineFile | undefined;
     let dead: LineFile | undefined;

@@ -10,7 +10,8 @@ import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { kafkaError } from '../sink/errors.js';
+import { readBatchesToEnd } from '../kafka/client.js';
+import { kafkaError } from '../kafka/errors.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import { Decoder } from './decoder.js';
 import { LineFile } from './line-file.js';
@@ -98,38 +99,25 @@ export async function runReplay(deps: {
       (cb) => consumer.committed(ranges.map((r) => ({ topic, partition: r.partition })), 30_000, cb), 'committed offsets');
     const resumeAt = new Map(committed.filter((c) => c.offset >= 0).map((c) => [c.partition, c.offset]));
     const end = new Map(ranges.map((r) => [r.partition, r.end]));
-    const open = new Set<number>();
     const assignment: Kafka.Assignment[] = [];
     for (const r of ranges) {
       const start = Math.max(r.start, resumeAt.get(r.partition) ?? r.start);
       if (start < r.end) {
-        open.add(r.partition);
         assignment.push({ topic, partition: r.partition, offset: start });
       }
     }
     const total = ranges.reduce((n, r) => n + (r.end - r.start), 0);
     let done = ranges.reduce((n, r) => n + (Math.max(r.start, resumeAt.get(r.partition) ?? r.start) - r.start), 0);
-    consumer.on('partition.eof', (p) => open.delete(p.partition));
-    consumer.assign(assignment);
     await deps.registry.check();
     const decoder = new Decoder(deps.registry);
-    while (open.size > 0) {
-      const batch = await call<Kafka.Message[]>((cb) => consumer.consume(config.pool.batch, cb), `reading ${topic}`);
-      const inRange = batch.filter((m) => {
-        if (m.offset >= end.get(m.partition)!) {
-          open.delete(m.partition);
-          return false;
-        }
-        if (m.offset >= end.get(m.partition)! - 1) open.delete(m.partition);
-        return open.has(m.partition) || m.offset < end.get(m.partition)!;
+    await readBatchesToEnd(consumer, { from: assignment, until: end, what: `reading ${topic}`, batch: config.pool.batch, deadlineMs: 24 * 3_600_000 },
+      async (inRange) => {
+        const offsets = await writeBatch(inRange, { decoder, index, rule: config.pool.discount, lines, dead, stats, log });
+        consumer.commitSync(offsets);
+        for (const m of inRange) messages.set(m.partition, messages.get(m.partition)! + 1);
+        done += inRange.length;
+        deps.onProgress?.(done, total);
       });
-      if (inRange.length === 0) continue;
-      const offsets = await writeBatch(inRange, { decoder, index, rule: config.pool.discount, lines, dead, stats, log });
-      consumer.commitSync(offsets);
-      for (const m of inRange) messages.set(m.partition, messages.get(m.partition)! + 1);
-      done += inRange.length;
-      deps.onProgress?.(done, total);
-    }
   } finally {
     await lines.close();
     await dead.close();

@@ -5,7 +5,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
-import { disconnectWithin } from './disconnect.js';
+import { disconnectWithin } from '../kafka/disconnect.js';
 
 const EVERY_MS = 5000;
 /** No answer for this long means not reachable. */

@@ -4,7 +4,8 @@
  */
 import Kafka from 'node-rdkafka';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
-import { connectError, kafkaError, TopicMismatchError } from './errors.js';
+import { connectClient, disconnectWithin, partitionsOf } from '../kafka/client.js';
+import { kafkaError, TopicMismatchError } from '../kafka/errors.js';
 
 const TOPIC_ALREADY_EXISTS = 36;
 
@@ -50,16 +51,11 @@ async function createTopic(kafka: KafkaConnection, spec: TopicSpec): Promise<boo
 export async function partitionCount(kafka: KafkaConnection, topic: string): Promise<number> {
   // A producer's metadata request may create the topic on a broker with auto.create.topics.enable=true (the
   // broker default), with the broker's partition count and no compaction: never let it.
-  const producer = new Kafka.Producer({ ...rdkafkaOptions(kafka), 'allow.auto.create.topics': false } as Kafka.ProducerGlobalConfig);
-  await new Promise<void>((resolve, reject) =>
-    producer.connect({ topic, timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
-    .catch(async (err) => { throw await connectError('connecting to Kafka', err, kafka); });
+  const producer = await connectClient(
+    new Kafka.Producer({ ...rdkafkaOptions(kafka), 'allow.auto.create.topics': false } as Kafka.ProducerGlobalConfig), 'connecting to Kafka', kafka);
   try {
-    const metadata = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      producer.getMetadata({ topic, timeout: 30_000 }, (err, data) => (err ? reject(kafkaError(`reading metadata of ${topic}`, err)) : resolve(data))));
-    const found = metadata.topics.find((t) => t.name === topic);
-    return found ? found.partitions.length : 0;
+    return (await partitionsOf(producer, topic)).length;
   } finally {
-    await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+    await disconnectWithin(producer, 10_000);
   }
 }

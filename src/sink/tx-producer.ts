@@ -7,8 +7,8 @@ import Kafka from 'node-rdkafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
 import type { Logger } from '../log.js';
-import { disconnectWithin } from './disconnect.js';
-import { connectError, kafkaError, logClientErrors } from './errors.js';
+import { connectClient, disconnectWithin } from '../kafka/client.js';
+import { kafkaError, logClientErrors } from '../kafka/errors.js';
 import { KafkaProbe } from './probe.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from './stats.js';
 
@@ -53,8 +53,7 @@ export class TxProducer {
     } as Kafka.ProducerGlobalConfig);
     const tx = new TxProducer(producer);
     if (options.logger) logClientErrors(producer, options.logger);
-    await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
-      .catch(async (err) => { throw await connectError('connecting the producer', err, options.kafka); });
+    await connectClient(producer, 'connecting the producer', options.kafka);
     producer.setPollInterval(50);
     try {
       await tx.call('initialising transactions', (cb) => producer.initTransactions(60_000, cb));

@@ -3,7 +3,7 @@
  * an idle advance), and make sure this process is still the owner before it starts again.
  */
 import type { KafkaConnection } from '../config/kafka.js';
-import { FencedError } from '../sink/errors.js';
+import { FencedError } from '../kafka/errors.js';
 import type { TxProducer } from '../sink/tx-producer.js';
 import { encodeCheckpoint, readCheckpoint, type Checkpoint } from './checkpoint.js';
 

@@ -3,9 +3,9 @@
  * changes are committed to Kafka. Written to a compacted topic, keyed by source id, inside the same Kafka
  * transaction as those changes, so the two can never disagree.
  */
-import Kafka from 'node-rdkafka';
-import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
-import { kafkaError } from '../sink/errors.js';
+import type { KafkaConnection } from '../config/kafka.js';
+import { connectClient, disconnectWithin, endReader, readToEnd } from '../kafka/client.js';
+import { kafkaError } from '../kafka/errors.js';
 
 export interface BinlogPosition {
   file: string;
@@ -62,40 +62,19 @@ export async function readCheckpoint(kafka: KafkaConnection, topic: string, key:
 
 /** The last committed value for `key` on a one-partition compacted topic (undefined when none, or deleted). */
 export async function readLatest(kafka: KafkaConnection, topic: string, key: string): Promise<Buffer | undefined> {
-  const consumer = new Kafka.KafkaConsumer({
-    ...rdkafkaOptions(kafka),
-    'group.id': `checkpoint-reader-${key}`,
-    'enable.auto.commit': false,
-    'enable.partition.eof': true,
-    'isolation.level': 'read_committed',
-    // The end of the partition shows only in a second fetch: at librdkafka's default 500 ms fetch wait, every
-    // read of a checkpoint took half a second.
-    'fetch.wait.max.ms': 10,
-  } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
-  await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(kafkaError('connecting the checkpoint reader', err)) : resolve())));
+  const consumer = await connectClient(endReader(kafka, `checkpoint-reader-${key}`), 'connecting the checkpoint reader', kafka);
   try {
     const high = await new Promise<number>((resolve, reject) =>
       consumer.queryWatermarkOffsets(topic, 0, 30_000, (err, o) => (err ? reject(kafkaError(`reading offsets of ${topic}`, err)) : resolve(o.highOffset))));
     if (high <= 0) return undefined;
-    consumer.assign([{ topic, partition: 0, offset: 0 }]);
     let last: Buffer | undefined;
-    let eof = false;
-    consumer.on('partition.eof', () => { eof = true; });
     // With read_committed the end of the partition is reported only while no writer has a transaction open
     // on it, so a busy writer of another key on this partition delays the read to a gap between its transactions.
-    const deadline = Date.now() + 60_000;
-    while (!eof) {
-      if (Date.now() > deadline) throw kafkaError(`reading ${topic}`, new Error('no end of partition within 60 s'));
-      const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
-        consumer.consume(1000, (err, m) => (err ? reject(kafkaError(`reading ${topic}`, err)) : resolve(m))));
-      for (const m of messages) {
-        if (m.key?.toString() !== key) continue;
-        last = m.value ?? undefined;
-      }
-    }
+    await readToEnd(consumer, { from: [{ topic, partition: 0, offset: 0 }], what: `reading ${topic}`, deadlineMs: 60_000, batch: 1000 }, (m) => {
+      if (m.key?.toString() === key) last = m.value ?? undefined;
+    });
     return last;
   } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    await disconnectWithin(consumer, 10_000);
   }
 }

@@ -12,7 +12,7 @@ import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { KafkaAuthError } from '../sink/errors.js';
+import { KafkaAuthError } from '../kafka/errors.js';
 import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
