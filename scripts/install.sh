@@ -43,5 +43,6 @@ fi
 if [[ ! -f dist/.built || -n "$(find src schemas tsconfig.json tsconfig.build.json package.json -newer dist/.built -print -quit)" ]]; then
   say "compiling src/ into dist/"
   logged "tsc" "$NODE" node_modules/typescript/bin/tsc -p tsconfig.build.json
+  chmod +x dist/cli/cdc.js
   touch dist/.built
 fi

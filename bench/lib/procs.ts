@@ -24,14 +24,15 @@ export interface Proc {
 export type Command = 'source' | 'consumers' | 'backfill' | 'generate';
 
 /**
- * One of the pipeline's commands. From `root` (default: this checkout), compiled (`dist/cli/<cmd>.js`) when
+ * One of the pipeline's commands. From `root` (default: this checkout), compiled (`dist/cli/cdc.js <cmd>`) when
  * that exists there, else through tsx, as `npm run <cmd>` would.
  */
 export function launch(cmd: Command, env: Record<string, string>, args: string[] = [], root = process.env.BENCH_ROOT ?? ROOT): Proc {
-  const compiled = join(root, 'dist/cli', `${cmd}.js`);
+  const compiled = join(root, 'dist/cli/cdc.js');
   // BENCH_NODE_ARGS reaches every launched process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a scenario.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const argv = [...nodeArgs, ...(existsSync(compiled) ? [compiled, ...args] : ['--import', 'tsx', join(root, 'src/cli', `${cmd}.ts`), ...args])];
+  // As users run it: `cdc <command>` (the compiled bin) when built there.
+  const argv = [...nodeArgs, ...(existsSync(compiled) ? ['--max-semi-space-size=16', compiled, cmd, ...args] : ['--import', 'tsx', join(root, 'src/cli', `${cmd}.ts`), ...args])];
   const proc = spawn(process.execPath, argv, {
     cwd: resolve(root),
     env: {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 /**
  * `cdc <command> [options]`: the one entry point of the compiled CLI (package.json "bin"). Each command is its
  * own module under src/cli/, run as if it had been started directly; `cdc stack …` runs the local stack's scripts.
@@ -9,6 +9,14 @@ import { COMMANDS, formatOverview } from './commands.js';
 import { versionText } from './version.js';
 
 const [command, ...rest] = process.argv.slice(2);
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  // node-rdkafka is built for the Node that installed it: an older one on PATH cannot even load it.
+  process.stderr.write(`cdc: needs Node 22 or later, this is ${process.version}; run it through npm (npm run <command>), ` +
+    'or put the runtime scripts/install.sh fetched first in PATH: export PATH="$PWD/.runtime/node/bin:$PATH"\n');
+  process.exit(2);
+}
 
 if (command === '--help' || command === '-h') {
   process.stdout.write(formatOverview());

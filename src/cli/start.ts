@@ -36,7 +36,9 @@ function launch(name: 'source' | 'consumers'): void {
   // Each consumer may hold a libuv thread while it waits on Kafka (see npm run consumers).
   if (name === 'consumers' && !env.UV_THREADPOOL_SIZE) env.UV_THREADPOOL_SIZE = String(Math.max(16, config.pool.size + 8));
   // Own process group: a terminal's Ctrl-C reaches only this process, which stops the children in order.
-  const child = spawn(process.execPath, [...(dev ? ['--import', 'tsx'] : []), script], { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
+  // The same Node flags as this process (the young-generation size of scripts/run.sh and the units).
+  const flags = process.execArgv.filter((a) => !a.startsWith('--import') && a !== 'tsx');
+  const child = spawn(process.execPath, [...flags, ...(dev ? ['--import', 'tsx'] : []), script], { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
   children.set(name, child);
   const ended = (status: number, how: string) => {
     if (!children.has(name)) return;

@@ -245,7 +245,7 @@ for (const [file, expected] of Object.entries(units)) {
       const exec = one('ExecStart');
       assert.match(exec, /^\//, 'ExecStart needs an absolute path');
       // The compiled CLI with the same command npm run runs (scripts/run.sh execs `dist/cli/cdc.js <command>`).
-      const command = /\sdist\/cli\/cdc\.js (\w+)$/.exec(exec)?.[1];
+      const command = /^\/usr\/bin\/node (?:--[\w-]+=\S+ )*dist\/cli\/cdc\.js (\w+)$/.exec(exec)?.[1];
       assert.equal(command, expected.script, `${file}: ExecStart runs ${exec}, not dist/cli/cdc.js ${expected.script}`);
       assert.equal(pkg.scripts[expected.script], `exec bash scripts/run.sh ${expected.script}`);
       assert.ok(existsSync(`${root}src/cli/${command}.ts`), `no src/cli/${command}.ts to compile`);
