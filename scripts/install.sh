@@ -16,9 +16,10 @@ logged() { # what command...
   if ! "$@" >> "$LOG" 2>&1; then tail -n 30 "$LOG" >&2; say "error: $what failed; the whole output is in $LOG"; exit 1; fi
 }
 
-if [[ ! -x $NODE ]]; then
+if [[ ! -x $NODE || ( $NODE == "$RUNTIME_DIR/"* && "$("$NODE" -v)" != "v$NODE_RUNTIME_VERSION" ) ]]; then
   case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) say "error: no Node $NODE_RUNTIME_VERSION package for $(uname -m); install Node 22 or 24 yourself"; exit 1 ;; esac
-  say "Node $(node -v 2>/dev/null || echo '(none)') is older than 22 (an LTS line is needed): fetching Node $NODE_RUNTIME_VERSION from the npm registry into .runtime/"
+  if [[ -n ${CDC_NODE_VERSION:-} ]]; then say "CDC_NODE_VERSION=$CDC_NODE_VERSION: fetching that Node from the npm registry into .runtime/"
+  else say "Node $(node -v 2>/dev/null || echo '(none)') is older than 22 (an LTS line is needed): fetching Node $NODE_RUNTIME_VERSION from the npm registry into .runtime/"; fi
   tmp="$(mktemp -d)"
   (cd "$tmp" && logged "npm pack node-linux-$arch@$NODE_RUNTIME_VERSION" npm pack "node-linux-$arch@$NODE_RUNTIME_VERSION" --silent)
   rm -rf "$RUNTIME_DIR/node"

@@ -1,6 +1,7 @@
 # Which Node runs the project: the machine's when it is a supported LTS (22 or later), else the one
 # scripts/install.sh fetched from the npm registry into .runtime/node. Sourced; sets NODE and NODE_BIN_DIR.
-NODE_RUNTIME_VERSION=24.22.3
+# CDC_NODE_VERSION picks another version of the npm registry's node-linux-* packages (22.x is the other LTS line).
+NODE_RUNTIME_VERSION="${CDC_NODE_VERSION:-24.22.3}"
 RUNTIME_DIR="$ROOT/.runtime"
 
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
@@ -8,7 +9,7 @@ node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 pick_node() {
   local system
   system="$(command -v node || true)"
-  if [[ -n $system && $(node_major "$system") -ge 22 ]]; then NODE="$system"; else NODE="$RUNTIME_DIR/node/bin/node"; fi
+  if [[ -z ${CDC_NODE_VERSION:-} && -n $system && $(node_major "$system") -ge 22 ]]; then NODE="$system"; else NODE="$RUNTIME_DIR/node/bin/node"; fi
   NODE_BIN_DIR="$(dirname "$NODE")"
 }
 pick_node

@@ -37,7 +37,7 @@ await runCommand('backfill', async () => {
     const result = await runBackfill({
       config, mysql: mysqlOptions(config, 'pipeline'), registry: new Registry(config.registry), logger, since, chunk,
       onProgress: (done, total) => {
-        progress ??= createProgress({ label: 'backfill', total });
+        progress ??= createProgress({ label: 'backfill', total, log: (line) => logger.info(line, { component: 'backfill' }) });
         progress.update(done);
       },
       shouldStop: () => stop,

@@ -7,6 +7,7 @@ import { Registry } from '../codec/registry.js';
 import { exitCodeFor, PipelineError } from '../errors.js';
 import { flushLogger } from '../log.js';
 import { createPoolMetrics } from '../pool/metrics.js';
+import { registerBuildInfo } from '../ops/build-info.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { Supervisor } from '../pool/supervisor.js';
 import { daemonArgs, setup, stopWithParent } from './setup.js';
@@ -20,6 +21,7 @@ if (threads < config.pool.size + 4) {
   log.warn(`UV_THREADPOOL_SIZE=${threads} is small for ${config.pool.size} consumers; start with UV_THREADPOOL_SIZE=${config.pool.size + 8} (npm run consumers does)`);
 }
 const metrics = createPoolMetrics();
+registerBuildInfo(metrics.registry);
 const supervisor = new Supervisor({ config, registry: new Registry(config.registry), logger, metrics });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -4,7 +4,7 @@
  */
 import mysql from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mysqlOptions } from '../mysql.js';
+import { mysqlError, mysqlOptions } from '../mysql.js';
 import { prng } from '../generate/catalogue.js';
 import { WorkloadPlanner } from '../generate/plan.js';
 import { applyPlan, liveIds } from '../generate/writer.js';
@@ -28,6 +28,7 @@ export async function generate(argv: string[]): Promise<number> {
   }, SPEC);
   const rate = args.rate === undefined ? 0 : Number(args.rate.replace(/\/s$/, ''));
   if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`--rate ${JSON.stringify(args.rate)} is not a number of changes per second`);
+  if (args.rate !== undefined && rate === 0) throw new UsageError('--rate must be more than 0 changes per second; leave it out to write as fast as possible');
   const workload = {
     inserts: wholeNumber('rows', args.rows, 0),
     updates: wholeNumber('updates', args.updates, 0),
@@ -40,10 +41,11 @@ export async function generate(argv: string[]): Promise<number> {
 
   const { config } = configure(args);
   // Without FOUND_ROWS, affectedRows counts rows an UPDATE really changed: exactly the binlog's row events.
-  const pool = mysql.createPool({ ...mysqlOptions(config, 'admin'), connectionLimit: 1, flags: ['-FOUND_ROWS'] });
+  const options = mysqlOptions(config, 'admin');
+  const pool = mysql.createPool({ ...options, connectionLimit: 1, flags: ['-FOUND_ROWS'] });
   try {
+    const conn = await pool.getConnection().catch((err: unknown) => { throw mysqlError(err, options); });
     const planner = new WorkloadPlanner(prng(seed), workload, await liveIds(pool, config.mysql.table));
-    const conn = await pool.getConnection();
     const totals = { inserted: 0, updated: 0, deleted: 0, transactions: 0 };
     const started = performance.now();
     try {

@@ -1,31 +1,36 @@
 /**
- * Progress for long commands: a redrawn bar on a terminal (done / total, rate, ETA), a plain line every few
- * seconds otherwise, so logs stay readable.
+ * Progress for long commands: a redrawn bar on a terminal (done / total, rate, ETA); otherwise a line every few
+ * seconds through `log` (the command's JSON logger), so piped output stays one format.
  */
 export interface Progress {
   update(done: number): void;
   finish(done: number): void;
 }
 
-export function createProgress(options: { label: string; total: number; tty?: boolean; write?: (s: string) => void; everyMs?: number }): Progress {
+export function createProgress(options: {
+  label: string; total: number; unit?: string; tty?: boolean; write?: (s: string) => void; log?: (line: string) => void; everyMs?: number;
+}): Progress {
   const tty = options.tty ?? Boolean(process.stderr.isTTY);
   const write = options.write ?? ((s: string) => process.stderr.write(s));
+  const unit = options.unit ?? 'rows';
   const everyMs = options.everyMs ?? (tty ? 200 : 5_000);
   const started = performance.now();
   let last = 0;
   const render = (done: number, final: boolean) => {
     const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
     const rate = done / seconds;
-    const total = Math.max(options.total, done);
+    // The total is an estimate (offsets count transaction markers, rows change meanwhile): done is 100 %.
+    const total = final ? done : Math.max(options.total, done);
     const pct = total === 0 ? 100 : (done / total) * 100;
     const eta = rate > 0 ? Math.max(0, (total - done) / rate) : 0;
-    const text = `${options.label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} rows ${pct.toFixed(1)}% ` +
-      `${Math.round(rate).toLocaleString('en')} rows/s ${final ? `in ${seconds.toFixed(1)} s` : `ETA ${formatDuration(eta)}`}`;
+    const text = `${options.label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} ${unit} ${pct.toFixed(1)}% ` +
+      `${Math.round(rate).toLocaleString('en')} ${unit}/s ${final ? `in ${seconds.toFixed(1)} s` : `ETA ${formatDuration(eta)}`}`;
     if (tty) {
       const width = 24;
       const filled = Math.round((pct / 100) * width);
       write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K${final ? '\n' : ''}`);
-    } else write(`${text}\n`);
+    } else if (options.log) options.log(text);
+    else write(`${text}\n`);
   };
   return {
     update(done) {

@@ -15,5 +15,10 @@ export function parseFrom(value: string | undefined): FromSpec {
     }
     return { kind: 'offsets', offsets };
   }
-  return { kind: 'time', at: isoTime('--from', value) };
+  try {
+    return { kind: 'time', at: isoTime('--from', value) };
+  } catch {
+    throw new UsageError(`--from ${JSON.stringify(value)} is none of its three forms: earliest, an ISO time such as 2026-01-31T12:00:00Z, ` +
+      'or partition:offset pairs such as 3:1200,7:0');
+  }
 }

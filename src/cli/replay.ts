@@ -87,7 +87,7 @@ await runCommand('replay', async () => {
       return 0;
     }
     const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
-    const progress = createProgress({ label: 'replay', total });
+    const progress = createProgress({ label: 'replay', total, unit: 'messages', log: (line) => logger.info(line, { component: 'replay' }) });
     const summary = await runReplay({
       config, registry: new Registry(config.registry), logger, consumer, ranges, outputDir,
       onProgress: (done) => progress.update(done),

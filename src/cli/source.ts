@@ -8,6 +8,7 @@ import { Registry } from '../codec/registry.js';
 import { exitCodeFor, PipelineError } from '../errors.js';
 import { flushLogger } from '../log.js';
 import { mysqlOptions } from '../mysql.js';
+import { registerBuildInfo } from '../ops/build-info.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { createSourceMetrics } from '../source/metrics.js';
 import { SourceDaemon } from '../source/daemon.js';
@@ -16,6 +17,7 @@ import { daemonArgs, setup, stopWithParent } from './setup.js';
 const args = daemonArgs('source');
 const { config, logger } = setup('source', args);
 const metrics = createSourceMetrics();
+registerBuildInfo(metrics.registry);
 const daemon = new SourceDaemon({ config, mysql: mysqlOptions(config, 'pipeline'), registry: new Registry(config.registry), logger, metrics });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -5,13 +5,15 @@
  */
 import Kafka from 'node-rdkafka';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
-import { connectError, kafkaError } from './errors.js';
+import { connectError, kafkaError, KafkaUnreachableError } from './errors.js';
+import { assertReachable } from './reachability.js';
 
 export { disconnectWithin } from './disconnect.js';
 
 /** Connects; a failure becomes the pipeline's error for it (refused credentials told apart from an outage). */
 export async function connectClient<C extends Kafka.Producer | Kafka.KafkaConsumer>(client: C, what: string, kafka: KafkaConnection,
   timeoutMs = 30_000): Promise<C> {
+  await assertReachable(kafka).catch((err: Error) => { throw new KafkaUnreachableError(`${what}: ${err.message}`, { cause: err }); });
   await new Promise<void>((resolve, reject) =>
     (client as Kafka.Producer).connect({ timeout: timeoutMs }, (err) => (err ? reject(err) : resolve())))
     .catch(async (err) => { throw await connectError(what, err, kafka); });

@@ -20,6 +20,9 @@ export class KafkaError extends PipelineError {
   }
 }
 
+/** No bootstrap broker accepts a connection (retriable: a daemon waits for them). */
+export class KafkaUnreachableError extends KafkaError {}
+
 /** Kafka refused the credentials: a configuration problem that retrying cannot fix. Exit code 2. */
 export class KafkaAuthError extends PipelineError {
   override get exitCode(): number {

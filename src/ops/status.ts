@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { connectMysql } from '../mysql.js';
 import type { ConnectionOptions } from 'mysql2';
 import type { Config } from '../config.js';
 import { connectClient, disconnectWithin, endReader, partitionsOf, readToEnd } from '../kafka/client.js';
@@ -101,7 +102,7 @@ export async function sourceStatus(config: Config, mysqlOptions: ConnectionOptio
     problems.push(`checkpoint: ${(err as Error).message}`);
   }
   try {
-    const conn = await mysql.createConnection(mysqlOptions);
+    const conn = await connectMysql(mysqlOptions);
     try {
       const [rows] = await conn.query<Array<{ Log_name: string; File_size: number | string } & mysql.RowDataPacket>>('SHOW BINARY LOGS');
       const logs = rows.map((r) => ({ name: r.Log_name, size: Number(r.File_size) }));

@@ -5,6 +5,7 @@
  * stream (npm run source), which is what keeps the two from missing late commits.
  */
 import mysql from 'mysql2/promise';
+import { connectMysql } from '../mysql.js';
 import { ChangeEncoder } from '../codec/change-encoder.js';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
@@ -48,7 +49,7 @@ export async function runBackfill(deps: {
   const key = `${config.source.id}.backfill`;
   // One backfill per source at a time: a second one fences the first.
   const producer = await TxProducer.connect({ kafka: config.kafka, transactionalId: `cdc-backfill-${config.source.id}` });
-  const conn = await mysql.createConnection(deps.mysql);
+  const conn = await connectMysql(deps.mysql);
   try {
     const sinceText = deps.since ? deps.since.toISOString() : null;
     const found = await readLatest(config.kafka, config.source.checkpointTopic, key);

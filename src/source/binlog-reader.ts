@@ -64,7 +64,12 @@ export class BinlogReader {
         resolve();
       });
       this.zongji.on('error', (err: Error & { code?: string }) => {
-        const wrapped = new BinlogError(`binlog connection: ${err.message}`, { cause: err, sqlCode: err.code });
+        // MariaDB and MySQL drop the older of two replication connections with one server id.
+        const message = /same server_uuid\/server_id|same server_id/i.test(err.message)
+          ? `binlog connection: another replica or source connected to MySQL with server id ${this.o.serverId} (${err.message}); ` +
+            'give each source daemon its own SOURCE_SERVER_ID, different from every replica\'s server_id'
+          : `binlog connection: ${err.message}`;
+        const wrapped = new BinlogError(message, { cause: err, sqlCode: err.code });
         if (!ready) reject(wrapped);
         else if (!this.stopped) this.o.onError(wrapped);
       });

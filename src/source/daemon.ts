@@ -61,6 +61,7 @@ export class SourceDaemon {
   /** When the last change was encoded: a long binlog transaction is progress before its commit. */
   private lastSendMs: () => number = () => 0;
   private everConnected = false;
+  private topicsReady = false;
 
   constructor(private readonly deps: SourceDeps) {
     this.log = deps.logger.child({ component: 'source' });
@@ -102,14 +103,6 @@ export class SourceDaemon {
   }
 
   async run(): Promise<void> {
-    const { config } = this.deps;
-    await this.timed('topics checked', () => Promise.all([
-      ensureTopic(config.kafka, { name: config.kafka.topic, partitions: config.kafka.partitions }),
-      ensureTopic(config.kafka, {
-        name: config.source.checkpointTopic, partitions: 1,
-        config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
-      }),
-    ]));
     let attempt = 0;
     while (!this.stopping) {
       try {
@@ -152,6 +145,17 @@ export class SourceDaemon {
 
   private async session(healthy: () => void): Promise<void> {
     const { config, registry } = this.deps;
+    if (!this.topicsReady) {
+      // In the session, not before: Kafka down at start is waited for like any outage, with its reason logged.
+      await this.timed('topics checked', () => Promise.all([
+        ensureTopic(config.kafka, { name: config.kafka.topic, partitions: config.kafka.partitions }),
+        ensureTopic(config.kafka, {
+          name: config.source.checkpointTopic, partitions: 1,
+          config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
+        }),
+      ]));
+      this.topicsReady = true;
+    }
     await this.timed('ownership checked', () => this.store.assertStillOwner());
     const server = await this.timed('MySQL checked', () => preflight(this.deps.mysql));
     // A wrong URL stops the daemon now, not at the first change; an outage is retried when a schema is needed.

@@ -3,15 +3,8 @@
  * naming the setting, not a stream of undecodable events later. Also reads where the binlog ends now.
  */
 import mysql from 'mysql2/promise';
-import { PipelineError } from '../errors.js';
+import { connectMysql, ServerConfigError } from '../mysql.js';
 import type { BinlogPosition } from './checkpoint.js';
-
-/** The database server is not set up for change data capture. Exit code 2, like any bad configuration. */
-export class ServerConfigError extends PipelineError {
-  override get exitCode(): number {
-    return 2;
-  }
-}
 
 export interface ServerFacts {
   serverId: number;
@@ -21,28 +14,8 @@ export interface ServerFacts {
   binlogs: string[];
 }
 
-/** The server cannot be reached right now; retried with backoff, position kept. */
-export class ServerUnavailableError extends PipelineError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { ...options, retriable: true });
-  }
-}
-
-async function connect(options: mysql.ConnectionOptions): Promise<mysql.Connection> {
-  try {
-    return await mysql.createConnection(options);
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    const where = `${options.host}:${options.port}`;
-    if (e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_DBACCESS_DENIED_ERROR') {
-      throw new ServerConfigError(`MySQL at ${where} refused ${options.user}: ${e.message}; check MYSQL_USER/MYSQL_PASSWORD and its grants`);
-    }
-    throw new ServerUnavailableError(`cannot reach MySQL at ${where}: ${e.message ?? e.code}`, { cause: err });
-  }
-}
-
 export async function preflight(options: mysql.ConnectionOptions): Promise<ServerFacts> {
-  const conn = await connect(options);
+  const conn = await connectMysql(options);
   try {
     const [vars] = await conn.query<Array<{ Variable_name: string; Value: string } & mysql.RowDataPacket>>(
       "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin','binlog_format','binlog_row_image','server_id','version')");

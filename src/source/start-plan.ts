@@ -5,6 +5,7 @@
  * back.
  */
 import mysql from 'mysql2/promise';
+import { connectMysql } from '../mysql.js';
 import type { ConnectionOptions } from 'mysql2';
 import { ChangeEncoder } from '../codec/change-encoder.js';
 import type { Registry } from '../codec/registry.js';
@@ -85,7 +86,7 @@ export class StartPlan {
     const { config, store, metrics } = this.d;
     const log = this.d.logger.child({ component: 'snapshot' });
     this.d.onSnapshot();
-    const conn = await mysql.createConnection(this.d.mysql);
+    const conn = await connectMysql(this.d.mysql);
     try {
       const view = await openConsistentSnapshot(conn, server.flavor);
       const progress: SnapshotProgress = resume?.snapshot ?? { since: since?.toISOString() ?? null, after: null, rows: 0, reconcile };

@@ -87,3 +87,64 @@ test('a 404 from a registry without the API is a configuration error, never pois
   await new Registry(config.registry.url).check();
   await assert.rejects(right.decode(frame(2_000_000_000, body)), PoisonError);
 });
+
+test('Kafka unreachable: every command names the brokers and KAFKA_BROKERS within seconds; daemons wait, one-shot commands exit', async (t) => {
+  const port = await freePort();
+  const output = await mkdtemp(join(tmpdir(), 'cdc-no-kafka-'));
+  const env = { KAFKA_BROKERS: `127.0.0.1:${port}`, OUTPUT_DIR: output, KAFKA_GROUP: `no-kafka-${Date.now()}`, SOURCE_ID: `no-kafka-${Date.now()}` };
+  const named = new RegExp(`Kafka unreachable: 127\\.0\\.0\\.1:${port} ECONNREFUSED; start the brokers or fix KAFKA_BROKERS`);
+  const oneShot: Array<[string, string[], number]> = [
+    ['src/cli/status.ts', [], 5_000],
+    ['src/cli/backfill.ts', ['--full'], 10_000],
+    ['src/cli/replay.ts', ['--from', 'earliest', '--output', join(output, 'replay')], 10_000],
+  ];
+  for (const [entry, args, within] of oneShot) {
+    const asked = Date.now();
+    const run = startCommand(entry, env, args);
+    t.after(() => run.proc.kill('SIGKILL'));
+    const code = await run.exited;
+    assert.notEqual(code, 0, `${entry} fails`);
+    assert.ok(Date.now() - asked < within, `${entry} answered in ${Date.now() - asked} ms`);
+    assert.match(run.output(), named, `${entry} names the brokers and the setting:\n${run.output().slice(-800)}`);
+    assert.doesNotMatch(run.output(), /^\s+at /m, `${entry}: no stack trace`);
+  }
+  for (const entry of ['src/cli/source.ts', 'src/cli/consumers.ts']) {
+    const asked = Date.now();
+    const run = startCommand(entry, env);
+    t.after(() => run.proc.kill('SIGKILL'));
+    await waitFor(`${entry} to say why`, async () => named.test(run.output()), 10_000);
+    assert.ok(Date.now() - asked < 10_000);
+    assert.equal(run.proc.exitCode, null, `${entry} waits for Kafka instead of exiting`);
+    run.proc.kill('SIGTERM');
+    assert.equal(await run.exited, 0, `${entry} stops cleanly:\n${run.output().slice(-800)}`);
+  }
+});
+
+test('MySQL refusing the account or not answering: generate and backfill say which settings, no stack trace', async () => {
+  const port = await freePort();
+  const cases: Array<[string, string[], Record<string, string>, number, RegExp]> = [
+    ['src/cli/generate.ts', ['--rows', '1'], { MYSQL_ADMIN_PASSWORD: 'wrong-password' }, 2, /refused shop_admin .*check MYSQL_ADMIN_USER and MYSQL_ADMIN_PASSWORD/],
+    ['src/cli/backfill.ts', ['--full'], { MYSQL_PASSWORD: 'wrong-password' }, 2, /refused cdc .*check MYSQL_USER and MYSQL_PASSWORD/],
+    ['src/cli/generate.ts', ['--rows', '1'], { MYSQL_PORT: String(port) }, 1, new RegExp(`MySQL unreachable at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); start it or fix MYSQL_HOST and MYSQL_PORT`)],
+    ['src/cli/backfill.ts', ['--full'], { MYSQL_PORT: String(port) }, 1, /MySQL unreachable at .*ECONNREFUSED/],
+  ];
+  for (const [entry, args, env, exitCode, message] of cases) {
+    const run = startCommand(entry, { ...env, SOURCE_ID: `mysql-mistake-${Date.now()}` }, args);
+    assert.equal(await run.exited, exitCode, `${entry} ${JSON.stringify(env)}:\n${run.output().slice(-800)}`);
+    assert.match(run.output(), message);
+    assert.doesNotMatch(run.output(), /^\s+at /m, 'no stack trace');
+  }
+  const zero = startCommand('src/cli/generate.ts', {}, ['--rows', '1', '--rate', '0']);
+  assert.equal(await zero.exited, 2);
+  assert.match(zero.output(), /--rate must be more than 0/);
+});
+
+test('two sources with one SOURCE_SERVER_ID: the one dropped says which setting to change', async (t) => {
+  const first = startSource({ ...isolatedSource(), SOURCE_SERVER_ID: '5499' });
+  t.after(() => stopSource(first, 'SIGKILL'));
+  await waitFor('the first source streaming', async () => first.output().includes('starting at the binlog'), 60_000);
+  const second = startSource({ ...isolatedSource(), SOURCE_SERVER_ID: '5499' });
+  t.after(() => stopSource(second, 'SIGKILL'));
+  const said = /give each source daemon its own SOURCE_SERVER_ID/;
+  await waitFor('one of them to name SOURCE_SERVER_ID', async () => said.test(first.output()) || said.test(second.output()), 60_000);
+});

@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse } from 'yaml';
 import { DEFAULTS, isSecretSetting, parseSettings, SETTING_NAMES } from '../../src/config.js';
 import { parseConfigText } from '../../src/config/file.js';
+import { registerBuildInfo } from '../../src/ops/build-info.js';
 import { createPoolMetrics } from '../../src/pool/metrics.js';
 import { createSourceMetrics } from '../../src/source/metrics.js';
 
@@ -31,9 +32,15 @@ async function exported(registry: Registry): Promise<{ base: string[]; series: S
   return { base, series };
 }
 
-const ours = [await exported(createSourceMetrics().registry), await exported(createPoolMetrics().registry)];
-const [sourceMetrics, poolMetrics] = ours.map((o) => o.base.filter((name) => name.startsWith('cdc_'))) as [string[], string[]];
-const cdcMetrics = [...sourceMetrics, ...poolMetrics];
+/** The metrics each daemon's entry point registers: its stage's own and the build info. */
+const daemonRegistry = (registry: Registry) => {
+  registerBuildInfo(registry);
+  return registry;
+};
+const ours = [await exported(daemonRegistry(createSourceMetrics().registry)), await exported(daemonRegistry(createPoolMetrics().registry))];
+const sourceMetrics = ours[0]!.base.filter((name) => name.startsWith('cdc_source_'));
+const poolMetrics = ours[1]!.base.filter((name) => name.startsWith('cdc_pool_'));
+const cdcMetrics = [...new Set(ours.flatMap((o) => o.base.filter((name) => name.startsWith('cdc_'))))];
 
 /** prom-client's default process_* and nodejs_* series (histograms with their suffixes), as /metrics has them. */
 async function defaultMetrics(): Promise<Set<string>> {

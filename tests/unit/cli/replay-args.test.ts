@@ -15,8 +15,9 @@ test('--from takes earliest, an ISO time, or partition:offset pairs', () => {
 
 test('bad --from and --to values are usage errors that say what was expected', () => {
   for (const [value, message] of [
-    [undefined, /--from is required/], ['yesterday', /--from "yesterday" is not an ISO time/],
-    ['3:1,3:2', /names partition 3 twice/], ['3:-1', /not an ISO time/],
+    [undefined, /--from is required/],
+    ['yesterday', /--from "yesterday" is none of its three forms: earliest, an ISO time such as .*, or partition:offset pairs such as 3:1200,7:0/],
+    ['3:1,3:2', /names partition 3 twice/], ['3:-1', /none of its three forms/],
   ] as const) {
     assert.throws(() => parseFrom(value), (e: unknown) => e instanceof UsageError && message.test(e.message));
   }
@@ -34,6 +35,12 @@ test('progress: a redrawn bar on a terminal, plain lines otherwise, durations re
   const lines = createProgress({ label: 'backfill', total: 10, tty: false, write: (s) => plain.push(s), everyMs: 0 });
   lines.update(5);
   assert.match(plain[0]!, /^backfill 5\/10 rows 50\.0% [\d,]+ rows\/s ETA \d+s\n$/);
+  const logged: string[] = [];
+  const piped = createProgress({ label: 'replay', total: 12, unit: 'messages', tty: false, log: (l) => logged.push(l), write: () => assert.fail('no raw write when a logger is given'), everyMs: 0 });
+  piped.update(6);
+  piped.finish(11);
+  assert.match(logged[0]!, /^replay 6\/12 messages 50\.0% /);
+  assert.match(logged[1]!, /^replay 11\/11 messages 100\.0% .* in /, 'the end is 100 % though the estimate counted 12 (transaction markers)');
   assert.equal(formatDuration(59), '59s');
   assert.equal(formatDuration(125), '2m05s');
   assert.equal(formatDuration(7300), '2h01m');
