@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { ConfigError } from './errors.js';
-import { readConfigFile, type Settings } from './config/file.js';
+import { readConfigFile, REDACTED, type Settings } from './config/file.js';
 import { MANAGED_RDKAFKA, type KafkaConnection, type KafkaSecurity, type SaslMechanism, type SecurityProtocol } from './config/kafka.js';
 
 /**
@@ -153,6 +153,9 @@ export function resolveSettings(env: Env = process.env, file: string | undefined
     origin[key] = 'default';
   }
   for (const [key, value] of Object.entries(fromFile)) {
+    if (value === REDACTED && isSecretSetting(key)) {
+      throw new ConfigError(`${key}=${REDACTED} in ${file} is the placeholder --print-config writes for a secret; write the real value there`);
+    }
     values[key] = value;
     origin[key] = 'file';
   }

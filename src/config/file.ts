@@ -26,6 +26,9 @@ export function readConfigFile(path: string, known: KnownNames): Settings {
   return parseConfigText(text, path, known);
 }
 
+/** The placeholder --print-config writes for a secret; a config file holding it is refused (config.ts). */
+export const REDACTED = '***';
+
 export function parseConfigText(text: string, path: string, known: KnownNames): Settings {
   const settings: Settings = {};
   text.split(/\r?\n/).forEach((line, i) => {

@@ -110,15 +110,27 @@ test('metrics ports: off, any free port, or a number; registry auth needs both h
   assert.deepEqual(loadConfig({ SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'p' }).registry.auth, { username: 'u', password: 'p' });
 });
 
-test('--print-config shows every setting with its origin and no secret', () => {
-  const path = file('secret.env', 'KAFKA_SASL_PASSWORD=file-secret-123\n');
-  const text = formatSettings(resolveSettings({
+test('--print-config shows every setting, grouped by origin, no secret, and reads back as the same settings', () => {
+  const path = file('secret.env', 'KAFKA_SASL_PASSWORD=file-secret-123\nPOOL_SIZE=3\n');
+  const resolved = resolveSettings({
     MYSQL_PASSWORD: 'env-secret-456', RDKAFKA_SSL_KEYSTORE_PASSWORD: 'ks-secret-789', RDKAFKA_SSL_KEY_PEM: 'inline-key-pem-000',
-  }, path));
+    DISCOUNT_CATEGORY: 'Home & Garden # not a comment',
+  }, path);
+  const text = formatSettings(resolved);
   for (const secret of ['file-secret-123', 'env-secret-456', 'ks-secret-789', 'inline-key-pem-000']) assert.ok(!text.includes(secret), `${secret} is redacted`);
-  assert.match(text, /^KAFKA_SASL_PASSWORD=\*\*\* +# file$/m);
-  assert.match(text, /^MYSQL_PASSWORD=\*\*\* +# env$/m);
-  assert.match(text, /^KAFKA_BROKERS=127\.0\.0\.1:9092 +# default$/m);
-  assert.match(text, /^KAFKA_SSL_KEY_PASSWORD="" +# default$/m, 'an empty secret shows as empty');
-  for (const key of Object.keys(DEFAULTS)) assert.match(text, new RegExp(`^${key}=`, 'm'));
+  assert.match(text, /^#KAFKA_SASL_PASSWORD=\*\*\*$/m, 'a secret is commented out');
+  assert.match(text, /^#MYSQL_PASSWORD=\*\*\*$/m);
+  assert.match(text, /^# from the environment\n(?:.*\n)*?DISCOUNT_CATEGORY="Home & Garden # not a comment"$/m);
+  assert.match(text, /^# defaults\n(?:.*\n)*?KAFKA_BROKERS=127\.0\.0\.1:9092$/m);
+  assert.match(text, /^KAFKA_SSL_KEY_PASSWORD=""$/m, 'an empty secret shows as empty');
+  for (const key of Object.keys(DEFAULTS)) assert.match(text, new RegExp(`^#?${key}=`, 'm'));
+  // Saved and used as the config file (nothing in the environment), it gives the same settings but the secrets.
+  const saved = file('saved.env', text);
+  const again = resolveSettings({}, saved);
+  for (const [key, value] of Object.entries(resolved.values)) {
+    if (text.includes(`#${key}=***`)) assert.equal(again.values[key], DEFAULTS[key as keyof typeof DEFAULTS], `${key}: left to be written in`);
+    else assert.equal(again.values[key], value, key);
+  }
+  const placeholder = file('placeholder.env', 'KAFKA_SASL_PASSWORD=***\n');
+  assert.throws(() => resolveSettings({}, placeholder), /KAFKA_SASL_PASSWORD=\*\*\* in .* is the placeholder --print-config writes for a secret/);
 });
