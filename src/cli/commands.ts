@@ -44,6 +44,10 @@ export const COMMANDS: CommandSpec[] = [
     settings: true,
   },
   {
+    name: 'check', summary: 'the settings, the database, Kafka, the registry and the output directory, each with a verdict',
+    synopsis: '[options]', options: [{ name: 'json', help: 'the verdicts as one JSON document' }], settings: true,
+  },
+  {
     name: 'backfill', summary: 'load existing rows into the topic as r events, resumable', synopsis: '[--since <ISO time> | --full] [options]',
     options: [
       { name: 'since', value: '<ISO time>', help: 'only rows with last_updated at or after this time' },
@@ -62,6 +66,16 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'group', value: '<id>', help: 'consumer group (rerun with the same one to resume)', default: 'replay-<time>' },
       { name: 'dry-run', help: 'print each partition\'s range and write nothing' },
       { name: 'reset-live', help: 'move the live group\'s offsets to --from instead (refused while the pool runs)' },
+    ],
+    settings: true,
+  },
+  {
+    name: 'move-source', summary: 'move the source\'s position on purpose (head, a binlog position, a fresh snapshot), daemon stopped',
+    synopsis: '--to head|<file>:<pos>|snapshot|watermark:<ISO time> [options]',
+    options: [
+      { name: 'to', value: '<where>', help: 'head, <binlog file>:<position>, snapshot (all rows again) or watermark:<ISO time> (rows changed since) (required)' },
+      { name: 'dry-run', help: 'show the position now and where it would move, and write nothing' },
+      { name: 'force', help: 'move even while a binlog reader of the pipeline\'s account is connected (the daemon is fenced, exits 3)' },
     ],
     settings: true,
   },

@@ -44,8 +44,10 @@ export async function generate(argv: string[]): Promise<number> {
   const options = mysqlOptions(config, 'admin');
   const pool = mysql.createPool({ ...options, connectionLimit: 1, flags: ['-FOUND_ROWS'] });
   try {
-    const conn = await pool.getConnection().catch((err: unknown) => { throw mysqlError(err, options); });
-    const planner = new WorkloadPlanner(prng(seed), workload, await liveIds(pool, config.mysql.table));
+    // The pool has one connection: read the live ids before taking it for the writes.
+    const live = await liveIds(pool, config.mysql.table).catch((err: unknown) => { throw mysqlError(err, options); });
+    const planner = new WorkloadPlanner(prng(seed), workload, live);
+    const conn = await pool.getConnection();
     const totals = { inserted: 0, updated: 0, deleted: 0, transactions: 0 };
     const started = performance.now();
     try {

@@ -9,6 +9,12 @@ const ago = (ms: number, nowMs: number) => {
 export function formatStatus(r: StatusReport): string {
   const now = Date.parse(r.at);
   const out: string[] = [`status at ${r.at}`, ''];
+  const c = r.capture;
+  out.push(`captured ${c.table}`);
+  if (c.columns.length > 0) out.push(`  columns       ${c.columns.map((col) => `${col.name} ${col.type}`).join(', ')}`);
+  out.push(`  value schema  ${c.subject} ${c.version === null ? 'not registered yet (the source registers it with the first change)' : `version ${c.version} (id ${c.schemaId})`}`);
+  if (c.error) out.push(`  error         ${c.error}`);
+  out.push('');
   const s = r.source;
   out.push(`source ${s.id}`);
   if (s.checkpoint) {

@@ -71,8 +71,19 @@ export interface PoolLatencyStatus {
   error?: string;
 }
 
+/** What is captured: the table's columns now, and the value schema the source registered last. */
+export interface CaptureStatus {
+  table: string;
+  columns: Array<{ name: string; type: string }>;
+  subject: string;
+  version: number | null;
+  schemaId: number | null;
+  error?: string;
+}
+
 export interface StatusReport {
   at: string;
+  capture: CaptureStatus;
   source: SourceStatus;
   group: GroupStatus;
   output: OutputStatus;
@@ -231,9 +242,45 @@ export async function latencyStatus(config: Config): Promise<PoolLatencyStatus> 
   }
 }
 
+export async function captureStatus(config: Config, mysqlOptions: ConnectionOptions): Promise<CaptureStatus> {
+  const subject = `${config.kafka.topic}-value`;
+  const status: CaptureStatus = { table: `${config.mysql.database}.${config.mysql.table}`, columns: [], subject, version: null, schemaId: null };
+  const problems: string[] = [];
+  try {
+    const conn = await connectMysql(mysqlOptions);
+    try {
+      const [rows] = await conn.query<Array<{ name: string; type: string } & mysql.RowDataPacket>>(
+        'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+        [config.mysql.database, config.mysql.table]);
+      status.columns = rows.map((r) => ({ name: r.name, type: r.type }));
+      if (rows.length === 0) problems.push(`table ${status.table} not found (or not readable by ${config.mysql.user})`);
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  } catch (err) {
+    problems.push(`columns: ${(err as Error).message}`);
+  }
+  try {
+    const headers: Record<string, string> = config.registry.auth
+      ? { authorization: `Basic ${Buffer.from(`${config.registry.auth.username}:${config.registry.auth.password}`).toString('base64')}` } : {};
+    const res = await fetch(`${config.registry.url}/subjects/${encodeURIComponent(subject)}/versions/latest`, { headers, signal: AbortSignal.timeout(3000) });
+    if (res.ok) {
+      const body = (await res.json()) as { id: number; version: number };
+      status.version = body.version;
+      status.schemaId = body.id;
+    } else if (res.status !== 404) problems.push(`schema: the registry answered HTTP ${res.status}`);
+  } catch (err) {
+    problems.push(`schema: registry at ${config.registry.url} unreachable (${(err as Error).message})`);
+  }
+  if (problems.length > 0) status.error = problems.join('; ');
+  return status;
+}
+
 export async function collectStatus(config: Config, mysqlOptions: ConnectionOptions, options: { count?: boolean } = {}): Promise<StatusReport> {
-  const [source, group, output, latency] = await Promise.all([
-    sourceStatus(config, mysqlOptions), groupStatus(config, options), outputStatus(config), latencyStatus(config),
+  // Each part gives up within a few seconds, so status answers quickly whatever is down.
+  const quick = { ...mysqlOptions, connectTimeout: 3000 };
+  const [capture, source, group, output, latency] = await Promise.all([
+    captureStatus(config, quick), sourceStatus(config, quick), groupStatus(config, options), outputStatus(config), latencyStatus(config),
   ]);
-  return { at: new Date().toISOString(), source, group, output, latency };
+  return { at: new Date().toISOString(), capture, source, group, output, latency };
 }

@@ -13,6 +13,7 @@ import { PipelineError } from '../errors.js';
 import type { ChangeEvent } from '../model/change.js';
 import { rowsToChanges, type RowsKind } from './change.js';
 import type { BinlogPosition } from './checkpoint.js';
+import { advance, formatPosition, parseMariadbPosition, type GtidPosition } from './gtid.js';
 
 export type SourceItem =
   | { kind: 'table'; columns: ColumnType[] }
@@ -51,9 +52,12 @@ export class BinlogReader {
   private columnsKey = '';
   private paused = false;
   private stopped = false;
+  /** MariaDB: the GTID position after the last commit, when the start position carried one. */
+  private readonly gtids: GtidPosition | undefined;
 
   constructor(private readonly o: BinlogReaderOptions) {
     this.zongji = new ZongJi({ ...o.mysql, charset: 'utf8mb4' } as ConstructorParameters<typeof ZongJi>[0]);
+    this.gtids = parseMariadbPosition(o.start.gtid);
   }
 
   start(): Promise<void> {
@@ -173,7 +177,14 @@ export class BinlogReader {
   private commit(event: AnyBinlogEvent): void {
     this.rowInTx = 0;
     const { file, pos } = this.position();
-    this.o.onItem({ kind: 'commit', position: { file, pos, gtid: this.zongji.gtidSet ?? null }, tsMs: event.timestamp });
+    // zongji knows the exact GTID set only when it could seed it (a GTID or binlog-start position); from a
+    // file/position mid-file, MariaDB's position is carried here from the checkpoint's.
+    let gtid = this.zongji.gtidSet ?? null;
+    if (gtid === null && this.gtids) {
+      advance(this.gtids, (event as unknown as { gtid?: Parameters<typeof advance>[1] }).gtid ?? {});
+      gtid = formatPosition(this.gtids);
+    }
+    this.o.onItem({ kind: 'commit', position: { file, pos, gtid }, tsMs: event.timestamp });
   }
 }
 

@@ -20,7 +20,7 @@ import { Channel } from './channel.js';
 import type { Checkpoint } from './checkpoint.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { createSourceMetrics, type SourceMetrics } from './metrics.js';
-import { preflight } from './preflight.js';
+import { gtidPositionAt, preflight } from './preflight.js';
 import { ChangeRecords } from './records.js';
 import { StartPlan } from './start-plan.js';
 import { TxBatcher } from './tx-batcher.js';
@@ -178,6 +178,8 @@ export class SourceDaemon {
       });
       const checkpoint = await this.timed('starting point claimed', () => plan.startingPoint(producer, server, found));
       if (!checkpoint) return; // stopped during a snapshot; it resumes from its last chunk next time
+      // MariaDB tells the GTID position of any binlog point: seed the one the reader carries from here.
+      if (checkpoint.gtid === null && server.flavor === 'mariadb') checkpoint.gtid = await gtidPositionAt(this.deps.mysql, checkpoint);
       const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
         if (pause) reader?.pause();
         else reader?.resume();

@@ -52,3 +52,16 @@ export async function preflightFlavor(conn: mysql.Connection): Promise<'mariadb'
   const [rows] = await conn.query<Array<{ v: string } & mysql.RowDataPacket>>('SELECT VERSION() AS v');
   return /mariadb/i.test(rows[0]?.v ?? '') ? 'mariadb' : 'mysql';
 }
+
+/** MariaDB's GTID position at a binlog file and position (BINLOG_GTID_POS); null when the server cannot say. */
+export async function gtidPositionAt(options: mysql.ConnectionOptions, at: { file: string; pos: number }): Promise<string | null> {
+  const conn = await connectMysql(options);
+  try {
+    const [rows] = await conn.query<Array<{ g: string | null } & mysql.RowDataPacket>>('SELECT BINLOG_GTID_POS(?, ?) AS g', [at.file, at.pos]);
+    return rows[0]?.g ?? null;
+  } catch {
+    return null;
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}

@@ -11,6 +11,7 @@ import { RegistryConfigError } from '../../src/codec/errors.js';
 import { Registry } from '../../src/codec/registry.js';
 import { frame } from '../../src/codec/wire.js';
 import { Decoder, PoisonError } from '../../src/pool/decoder.js';
+import { readCheckpoint } from '../../src/source/checkpoint.js';
 import { config, forward, freePort, freshId } from './helpers.js';
 import { startCommand } from './process.js';
 import { changesOnly, isolatedSource, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor } from './source-helpers.js';
@@ -39,9 +40,12 @@ test('MySQL up late after a clean stop: the source retries as the owner it is, n
   await waitFor('the source to resume', async () => second.output().includes('resuming from checkpoint'), 90_000);
   ids.push(freshId());
   await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'after MySQL came up', 'Toys', 2)", [ids[1]]);
-  await waitCaughtUp(env, admin);
+  const caught = await waitCaughtUp(env, admin);
   const landed = changesOnly(await readTopic(env.KAFKA_TOPIC));
   assert.deepEqual(ids.map((id) => landed.filter((l) => l.key === String(id)).length), [1, 1], 'each change once');
+  // A resumed source still knows its GTID position (zongji cannot seed one from a file/position start).
+  const [[server]] = await admin.query<Array<{ g: string } & import('mysql2').RowDataPacket>>('SELECT @@gtid_binlog_pos AS g');
+  assert.equal(caught.gtid, server!.g, 'the checkpoint carries the server\'s GTID position after a resume');
   assert.equal(await stopSource(second), 0);
 });
 
@@ -147,4 +151,66 @@ test('two sources with one SOURCE_SERVER_ID: the one dropped says which setting 
   t.after(() => stopSource(second, 'SIGKILL'));
   const said = /give each source daemon its own SOURCE_SERVER_ID/;
   await waitFor('one of them to name SOURCE_SERVER_ID', async () => said.test(first.output()) || said.test(second.output()), 60_000);
+});
+
+test('cdc check: every part ok on the stack; a wrong registry path and a down Kafka each get a FAIL with the reason', async () => {
+  const good = startCommand('src/cli/check.ts', {}, []);
+  assert.equal(await good.exited, 0, good.output());
+  for (const part of ['settings', 'database', 'kafka', 'registry', 'output']) assert.match(good.output(), new RegExp(`^ok +${part} `, 'm'));
+  assert.match(good.output(), /^ok +database +mariadb at .* binlog ROW with FULL images, row metadata FULL, shop\.product with \d+ columns/m);
+
+  const port = await freePort();
+  const bad = startCommand('src/cli/check.ts', { SCHEMA_REGISTRY_URL: bareRegistry, KAFKA_BROKERS: `127.0.0.1:${port}` }, ['--json']);
+  assert.equal(await bad.exited, 1);
+  const report = JSON.parse(bad.output()) as { verdicts: Array<{ what: string; ok: boolean; detail: string }> };
+  const by = new Map(report.verdicts.map((v) => [v.what, v]));
+  assert.equal(by.get('database')?.ok, true);
+  assert.equal(by.get('kafka')?.ok, false);
+  assert.match(by.get('kafka')!.detail, /Kafka unreachable: .*fix KAFKA_BROKERS/);
+  assert.equal(by.get('registry')?.ok, false);
+  assert.match(by.get('registry')!.detail, /SCHEMA_REGISTRY_URL/);
+});
+
+test('move-source: refused while the daemon reads; a dry run writes nothing; to the head skips a backlog; to a snapshot re-reads every row', async (t) => {
+  const { env, admin, source } = await streamingSource(t);
+  const refused = startCommand('src/cli/move-source.ts', env, ['--to', 'head']);
+  assert.equal(await refused.exited, 3, refused.output());
+  assert.match(refused.output(), /stop the source daemon first/);
+  assert.equal(await stopSource(source), 0);
+  await waitFor('the stopped daemon\'s binlog connection to go', async () => {
+    const [rows] = await admin.query<import('mysql2').RowDataPacket[]>(
+      "SELECT 1 FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'", [config.mysql.user]);
+    if (rows.length > 0) await admin.query('FLUSH LOGS'); // a stopped reader's dump thread ends at the next event
+    return rows.length === 0;
+  }, 30_000);
+
+  const skipped = [freshId(), freshId()];
+  await admin.query('INSERT INTO product (id, name, category, price) VALUES ?', [skipped.map((id) => [id, 'skipped by the move', 'Toys', 1])]);
+  const before = await readCheckpoint(config.kafka, env.CHECKPOINT_TOPIC, env.SOURCE_ID);
+  const dry = startCommand('src/cli/move-source.ts', env, ['--to', 'head', '--dry-run']);
+  assert.equal(await dry.exited, 0, dry.output());
+  assert.match(dry.output(), /dry run: nothing written/);
+  assert.deepEqual(await readCheckpoint(config.kafka, env.CHECKPOINT_TOPIC, env.SOURCE_ID), before);
+
+  const head = startCommand('src/cli/move-source.ts', env, ['--to', 'head']);
+  assert.equal(await head.exited, 0, head.output());
+  const resumed = startSource(env);
+  t.after(() => stopSource(resumed, 'SIGKILL'));
+  await waitFor('the daemon to resume at the head', async () => resumed.output().includes('resuming from checkpoint'), 60_000);
+  const after = freshId();
+  await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'after the move', 'Toys', 1)", [after]);
+  await waitCaughtUp(env, admin);
+  const keys = new Set(changesOnly(await readTopic(env.KAFKA_TOPIC)).map((l) => l.key));
+  assert.ok(keys.has(String(after)), 'a change after the move arrives');
+  assert.ok(skipped.every((id) => !keys.has(String(id))), 'the backlog before the head was skipped');
+  assert.equal(await stopSource(resumed), 0);
+
+  const again = startCommand('src/cli/move-source.ts', env, ['--to', 'snapshot']);
+  assert.equal(await again.exited, 0, again.output());
+  const snapshotting = startSource(env);
+  t.after(() => stopSource(snapshotting, 'SIGKILL'));
+  await waitFor('the snapshot to finish', async () => snapshotting.output().includes('snapshot done'), 120_000);
+  const reads = changesOnly(await readTopic(env.KAFKA_TOPIC)).filter((l) => l.value?.op === 'r').map((l) => l.key);
+  assert.ok(skipped.every((id) => reads.includes(String(id))), 'the snapshot brought back the rows the move skipped');
+  assert.equal(await stopSource(snapshotting), 0);
 });

@@ -26,6 +26,10 @@ test('librdkafka statistics: queue depth, lag of the topic\'s real partitions', 
 test('the status table shows position, lag per partition and output counts', () => {
   const report: StatusReport = {
     at: '2026-11-22T10:00:00.000Z',
+    capture: {
+      table: 'shop.product', subject: 'product_updates-value', version: 2, schemaId: 7,
+      columns: [{ name: 'id', type: 'int(11)' }, { name: 'price', type: 'float' }],
+    },
     source: {
       id: 'product-source', head: { file: 'b.000002', pos: 800 }, bytesBehind: 300, secondsBehind: 4,
       checkpoint: { file: 'b.000002', pos: 500, gtid: '0-1-9', tsMs: Date.parse('2026-11-22T09:59:56Z'), changes: 42, writtenAtMs: Date.parse('2026-11-22T09:59:50Z'), owner: 'h:1:ab' },
@@ -39,6 +43,7 @@ test('the status table shows position, lag per partition and output counts', () 
   };
   const text = formatStatus(report);
   assert.match(text, /checkpoint +b\.000002:500 +gtid 0-1-9/);
+  assert.match(text, /^captured shop\.product\n +columns +id int\(11\), price float\n +value schema +product_updates-value version 2 \(id 7\)$/m);
   assert.match(text, /written 10 s ago by h:1:ab; 42 changes so far/);
   assert.match(text, /behind +300 bytes, 4 s/);
   assert.match(text, /^ +1 +9 +- +7 +5$/m);

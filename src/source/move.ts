@@ -1,0 +1,93 @@
+/**
+ * Moving the source's position on purpose, while its daemon is stopped: to the binlog's head, to a binlog file
+ * and position, or back through a fresh snapshot (of all rows, or of rows changed since a time). The new
+ * position is committed the way the daemon commits one (its transactional id, so a forgotten daemon is fenced),
+ * and the daemon starts from it.
+ */
+import type mysql from 'mysql2/promise';
+import type { ConnectionOptions } from 'mysql2';
+import type { Config } from '../config.js';
+import { UsageError } from '../errors.js';
+import { connectMysql } from '../mysql.js';
+import { TxProducer } from '../sink/tx-producer.js';
+import { ensureTopic } from '../sink/topics.js';
+import type { Checkpoint } from './checkpoint.js';
+import { CheckpointStore } from './checkpoint-store.js';
+import { gtidPositionAt, preflight } from './preflight.js';
+
+export type MoveTarget =
+  | { kind: 'head' }
+  | { kind: 'position'; file: string; pos: number }
+  | { kind: 'snapshot'; since: Date | null };
+
+const FORMS = 'head, <binlog file>:<position> (such as mysql-bin.000042:1234), snapshot, or watermark:<ISO time>';
+
+export function parseMoveTarget(text: string | undefined): MoveTarget {
+  if (text === undefined) throw new UsageError(`--to is required: ${FORMS}`);
+  if (text === 'head') return { kind: 'head' };
+  if (text === 'snapshot') return { kind: 'snapshot', since: null };
+  if (text.startsWith('watermark:')) {
+    const at = text.slice('watermark:'.length);
+    const ms = Date.parse(at);
+    if (!/^\d{4}-\d\d-\d\d/.test(at) || Number.isNaN(ms)) throw new UsageError(`--to ${JSON.stringify(text)}: the watermark is not an ISO time such as 2026-01-31T12:00:00Z`);
+    return { kind: 'snapshot', since: new Date(ms) };
+  }
+  const m = /^([^:\s]+):(\d+)$/.exec(text);
+  if (m) return { kind: 'position', file: m[1]!, pos: Number(m[2]) };
+  throw new UsageError(`--to ${JSON.stringify(text)} is none of: ${FORMS}`);
+}
+
+/** Binlog readers connected with the pipeline's account: a running source daemon shows here. */
+async function readersConnected(conn: mysql.Connection, user: string): Promise<string[]> {
+  const [rows] = await conn.query<Array<{ id: number; host: string; time: number } & mysql.RowDataPacket>>(
+    "SELECT ID AS id, HOST AS host, TIME AS time FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'", [user]);
+  return rows.map((r) => `thread ${r.id} from ${r.host}, ${r.time} s`);
+}
+
+export interface MovePlan {
+  from: Checkpoint | undefined;
+  to: Checkpoint;
+  readers: string[];
+}
+
+/** What the move would write, checked against the server; nothing is written. */
+export async function planMove(config: Config, options: ConnectionOptions, target: MoveTarget, owner: string): Promise<MovePlan> {
+  const store = new CheckpointStore({ kafka: config.kafka, topic: config.source.checkpointTopic, sourceId: config.source.id, owner });
+  const [server, from] = await Promise.all([preflight(options), store.read()]);
+  const conn = await connectMysql(options);
+  let readers: string[];
+  try {
+    readers = await readersConnected(conn, config.mysql.user);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+  const base = { tsMs: 0, changes: from?.changes ?? 0, writtenAtMs: Date.now(), owner };
+  let to: Checkpoint;
+  if (target.kind === 'head') to = { ...server.end, ...base };
+  else if (target.kind === 'position') {
+    if (!server.binlogs.includes(target.file)) {
+      throw new UsageError(`binlog ${target.file} is not on the server (it has ${server.binlogs[0]} to ${server.binlogs[server.binlogs.length - 1]})`);
+    }
+    if (target.file === server.end.file && target.pos > server.end.pos) throw new UsageError(`${target.file}:${target.pos} is beyond the binlog's end, ${server.end.pos}`);
+    const gtid = server.flavor === 'mariadb' ? await gtidPositionAt(options, target) : null;
+    to = { file: target.file, pos: target.pos, gtid, ...base };
+  } else {
+    // The daemon resumes "a snapshot in progress" from here: a fresh view, then streaming from this position.
+    to = { ...server.end, ...base, snapshot: { since: target.since?.toISOString() ?? null, after: null, rows: 0 } };
+  }
+  return { from, to, readers };
+}
+
+/** Commits the planned checkpoint as the daemon would (fencing any instance still holding the transactional id). */
+export async function applyMove(config: Config, plan: MovePlan): Promise<void> {
+  await ensureTopic(config.kafka, {
+    name: config.source.checkpointTopic, partitions: 1, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
+  });
+  const producer = await TxProducer.connect({ kafka: config.kafka, transactionalId: `cdc-source-${config.source.id}` });
+  try {
+    const store = new CheckpointStore({ kafka: config.kafka, topic: config.source.checkpointTopic, sourceId: config.source.id, owner: plan.to.owner });
+    await store.commitOnly(producer, plan.to);
+  } finally {
+    await producer.disconnect();
+  }
+}
