@@ -54,6 +54,8 @@ export class BinlogReader {
   private stopped = false;
   /** MariaDB: the GTID position after the last commit, when the start position carried one. */
   private readonly gtids: GtidPosition | undefined;
+  /** MariaDB: the GTID of the transaction being read (zongji attaches none to MariaDB's events). */
+  private txGtid: { domainId: number; serverId: number; seqNo: number | bigint } | undefined;
 
   constructor(private readonly o: BinlogReaderOptions) {
     this.zongji = new ZongJi({ ...o.mysql, charset: 'utf8mb4' } as ConstructorParameters<typeof ZongJi>[0]);
@@ -88,7 +90,7 @@ export class BinlogReader {
         serverId: this.o.serverId,
         filename: this.o.start.file,
         position: this.o.start.pos,
-        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query'],
+        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'mariadbgtid'],
         includeSchema: { [this.o.db]: [this.o.table] },
       });
     });
@@ -156,10 +158,15 @@ export class BinlogReader {
         const { file, pos } = this.position();
         const changes = rowsToChanges(name as RowsKind, e.rows, {
           serverId: this.o.sourceServerId, db: this.o.db, table: this.o.table, file, pos,
-          gtid: gtidText(event.gtid), tsMs: event.timestamp, snapshot: false,
+          gtid: gtidText(event.gtid ?? this.txGtid), tsMs: event.timestamp, snapshot: false,
         }, this.rowInTx);
         this.rowInTx += changes.length;
         this.o.onItem({ kind: 'changes', changes });
+        return;
+      }
+      case 'mariadbgtid': {
+        const e = event as unknown as { domainId: number; serverId: number; seqNo: number | bigint };
+        this.txGtid = { domainId: e.domainId, serverId: e.serverId, seqNo: e.seqNo };
         return;
       }
       case 'xid':
@@ -181,9 +188,10 @@ export class BinlogReader {
     // file/position mid-file, MariaDB's position is carried here from the checkpoint's.
     let gtid = this.zongji.gtidSet ?? null;
     if (gtid === null && this.gtids) {
-      advance(this.gtids, (event as unknown as { gtid?: Parameters<typeof advance>[1] }).gtid ?? {});
+      if (this.txGtid) advance(this.gtids, this.txGtid);
       gtid = formatPosition(this.gtids);
     }
+    this.txGtid = undefined;
     this.o.onItem({ kind: 'commit', position: { file, pos, gtid }, tsMs: event.timestamp });
   }
 }
