@@ -87,7 +87,7 @@ test('bad arguments: one line, exit 2', async () => {
   for (const [args, message] of [
     [['--from', '99:0'], /partition 99 does not exist: .* has partitions 0 to 9/],
     [['--from', '0:999999999'], /offset 999999999 of partition 0 is beyond its high-water mark/],
-    [['--from', 'yesterday'], /--from "yesterday" is not an ISO time/],
+    [['--from', 'yesterday'], /--from "yesterday" is none of its three forms/],
     [['--from', 'earliest', '--to', 'later'], /--to "later" is not an ISO time/],
     [['--from', 'earliest', '--bogus'], /Unknown option '--bogus'/],
   ] as const) {
