@@ -71,9 +71,9 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'move-source', summary: 'move the source\'s position on purpose (head, a binlog position, a fresh snapshot), daemon stopped',
-    synopsis: '--to head|<file>:<pos>|snapshot|watermark:<ISO time> [options]',
+    synopsis: '--to head|<file>:<pos>|gtid:<d-s-n>|snapshot|watermark:<ISO time> [options]',
     options: [
-      { name: 'to', value: '<where>', help: 'head, <binlog file>:<position>, snapshot (all rows again) or watermark:<ISO time> (rows changed since) (required)' },
+      { name: 'to', value: '<where>', help: 'head, <binlog file>:<position>, gtid:<d-s-n> (MariaDB: just after that transaction), snapshot (all rows again) or watermark:<ISO time> (rows changed since) (required)' },
       { name: 'dry-run', help: 'show the position now and where it would move, and write nothing' },
       { name: 'force', help: 'move even while a binlog reader of the pipeline\'s account is connected (the daemon is fenced, exits 3)' },
     ],

@@ -5,7 +5,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { rdkafkaOptions, type KafkaConnection } from '../config/kafka.js';
-import { connectError, kafkaError, KafkaUnreachableError } from './errors.js';
+import { assertCredentials, connectError, kafkaError, KafkaUnreachableError } from './errors.js';
 import { assertReachable } from './reachability.js';
 
 export { disconnectWithin } from './disconnect.js';
@@ -14,6 +14,7 @@ export { disconnectWithin } from './disconnect.js';
 export async function connectClient<C extends Kafka.Producer | Kafka.KafkaConsumer>(client: C, what: string, kafka: KafkaConnection,
   timeoutMs = 30_000): Promise<C> {
   await assertReachable(kafka).catch((err: Error) => { throw new KafkaUnreachableError(`${what}: ${err.message}`, { cause: err }); });
+  await assertCredentials(what, kafka);
   await new Promise<void>((resolve, reject) =>
     (client as Kafka.Producer).connect({ timeout: timeoutMs }, (err) => (err ? reject(err) : resolve())))
     .catch(async (err) => { throw await connectError(what, err, kafka); });

@@ -64,17 +64,33 @@ function refused(what: string, why: string, cause: unknown): KafkaAuthError {
 export async function connectError(what: string, err: unknown, kafka: KafkaConnection): Promise<PipelineError> {
   const plain = kafkaError(what, err);
   if (!kafka.security.sasl || plain instanceof KafkaAuthError || plain instanceof FencedError) return plain;
+  const refusal = await credentialsRefused(kafka);
+  return refusal ? refused(what, refusal, err) : plain;
+}
+
+/** With SASL configured: the brokers' reason when they refuse the credentials (one KafkaJS handshake), else undefined. */
+export async function credentialsRefused(kafka: KafkaConnection): Promise<string | undefined> {
+  if (!kafka.security.sasl) return undefined;
   const { Kafka: KafkaJs, logLevel } = await import('kafkajs');
   const admin = new KafkaJs({ ...kafkajsOptions(kafka), clientId: 'cdc-credentials-check', logLevel: logLevel.NOTHING, connectionTimeout: 5000, retry: { retries: 0 } }).admin();
   try {
     await admin.connect();
-    return plain;
+    return undefined;
   } catch (probe) {
     const e = probe as Error;
-    return e.name === 'KafkaJSSASLAuthenticationError' ? refused(what, e.message, err) : plain;
+    return e.name === 'KafkaJSSASLAuthenticationError' ? e.message : undefined;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** Refused credentials, said before librdkafka spends its 30 s finding out (once accepted, not asked again). */
+const accepted = new WeakSet<KafkaConnection>();
+export async function assertCredentials(what: string, kafka: KafkaConnection): Promise<void> {
+  if (!kafka.security.sasl || accepted.has(kafka)) return;
+  const refusal = await credentialsRefused(kafka);
+  if (refusal) throw refused(what, refusal, undefined);
+  accepted.add(kafka);
 }
 
 /** librdkafka repeats a broker error on every reconnect attempt; one line per kind per 30 s is enough. */

@@ -10,6 +10,8 @@ import { disconnectWithin } from '../kafka/disconnect.js';
 const EVERY_MS = 5000;
 /** No answer for this long means not reachable. */
 const STALE_MS = 15_000;
+/** A standalone probe's client unanswered this long is replaced by a new one. */
+const REPLACE_AFTER_MS = 45_000;
 
 export class KafkaProbe {
   private lastOkMs = Date.now();
@@ -20,6 +22,11 @@ export class KafkaProbe {
   constructor(private readonly client: Pick<Kafka.Producer, 'getMetadata'>) {
     this.timer = setInterval(() => this.ask(), EVERY_MS);
     this.timer.unref();
+  }
+
+  /** How long since Kafka last answered this client. */
+  get quietMs(): number {
+    return Date.now() - this.lastOkMs;
   }
 
   /** Undefined while Kafka answers; otherwise why it is considered unreachable. */
@@ -61,18 +68,35 @@ export class KafkaProbe {
  */
 export class StandaloneKafkaProbe {
   private probe: KafkaProbe | undefined;
-  private readonly producer: Kafka.Producer;
+  private producer: Kafka.Producer;
   private readonly startedMs = Date.now();
   private lastError = '';
   private connecting = false;
   private stopped = false;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(kafka: KafkaConnection) {
-    this.producer = new Kafka.Producer({ ...rdkafkaOptions(kafka), 'allow.auto.create.topics': false } as Kafka.ProducerGlobalConfig);
+  constructor(private readonly kafka: KafkaConnection) {
+    this.producer = this.newProducer();
     this.connect();
-    this.timer = setInterval(() => { if (!this.probe) this.connect(); }, EVERY_MS * 2);
+    this.timer = setInterval(() => {
+      // A client Kafka stopped answering may not reconnect by itself (seen after a broker restart): replace it.
+      if (this.probe && this.probe.quietMs > REPLACE_AFTER_MS) this.replace();
+      if (!this.probe) this.connect();
+    }, EVERY_MS * 2);
     this.timer.unref();
+  }
+
+  private newProducer(): Kafka.Producer {
+    return new Kafka.Producer({ ...rdkafkaOptions(this.kafka), 'allow.auto.create.topics': false } as Kafka.ProducerGlobalConfig);
+  }
+
+  private replace(): void {
+    const old = this.producer;
+    this.lastError = this.probe?.problem ?? this.lastError;
+    this.probe?.stop();
+    this.probe = undefined;
+    this.producer = this.newProducer();
+    void disconnectWithin(old, 5000);
   }
 
   get problem(): string | undefined {

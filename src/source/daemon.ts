@@ -12,7 +12,7 @@ import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { KafkaAuthError } from '../kafka/errors.js';
+import { KafkaAuthError, KafkaError } from '../kafka/errors.js';
 import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
@@ -39,6 +39,8 @@ export interface SourceDeps {
 const LINGER_MS = 20;
 /** With no changes of ours, the position still advances (other tables' traffic) this often. */
 const IDLE_CHECKPOINT_MS = 5_000;
+/** An idle producer Kafka has not answered for this long is replaced (a new session). */
+const PRODUCER_SILENT_MS = 45_000;
 /** Changes waiting this long without a commit make the daemon not ready. */
 const STALL_MS = 60_000;
 
@@ -260,6 +262,12 @@ export class SourceDaemon {
   private async handle(item: SourceItem | undefined, batcher: TxBatcher, records: ChangeRecords, channel: Channel<SourceItem>): Promise<void> {
     const { encoder } = records;
     if (item === undefined) {
+      // An idle producer whose Kafka stopped answering may never reconnect by itself (seen after a broker
+      // restart): a new session brings a new connection. Busy, a failing commit restarts the session anyway.
+      const quiet = this.producer?.probe?.quietMs ?? 0;
+      if (quiet > PRODUCER_SILENT_MS && !batcher.holdsChanges) {
+        throw new KafkaError(`Kafka has not answered the producer for ${Math.round(quiet / 1000)} s; starting a new session with a new connection`);
+      }
       // Nothing came for a while: what is whole goes out; staged records are not left waiting.
       await batcher.produceStagedIfReady();
       if (batcher.whole) await batcher.startCommit();

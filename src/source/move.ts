@@ -18,9 +18,11 @@ import { gtidPositionAt, preflight } from './preflight.js';
 export type MoveTarget =
   | { kind: 'head' }
   | { kind: 'position'; file: string; pos: number }
+  | { kind: 'gtid'; gtid: string }
   | { kind: 'snapshot'; since: Date | null };
 
-const FORMS = 'head, <binlog file>:<position> (such as mysql-bin.000042:1234), snapshot, or watermark:<ISO time>';
+const FORMS = 'head, <binlog file>:<position> (such as mysql-bin.000042:1234), gtid:<domain>-<server>-<seq> (MariaDB), ' +
+  'snapshot, or watermark:<ISO time>';
 
 export function parseMoveTarget(text: string | undefined): MoveTarget {
   if (text === undefined) throw new UsageError(`--to is required: ${FORMS}`);
@@ -32,6 +34,8 @@ export function parseMoveTarget(text: string | undefined): MoveTarget {
     if (!/^\d{4}-\d\d-\d\d/.test(at) || Number.isNaN(ms)) throw new UsageError(`--to ${JSON.stringify(text)}: the watermark is not an ISO time such as 2026-01-31T12:00:00Z`);
     return { kind: 'snapshot', since: new Date(ms) };
   }
+  const g = /^gtid:(\d+-\d+-\d+)$/.exec(text);
+  if (g) return { kind: 'gtid', gtid: g[1]! };
   const m = /^([^:\s]+):(\d+)$/.exec(text);
   if (m) return { kind: 'position', file: m[1]!, pos: Number(m[2]) };
   throw new UsageError(`--to ${JSON.stringify(text)} is none of: ${FORMS}`);
@@ -64,7 +68,11 @@ export async function planMove(config: Config, options: ConnectionOptions, targe
   const base = { tsMs: 0, changes: from?.changes ?? 0, writtenAtMs: Date.now(), owner };
   let to: Checkpoint;
   if (target.kind === 'head') to = { ...server.end, ...base };
-  else if (target.kind === 'position') {
+  else if (target.kind === 'gtid') {
+    if (server.flavor !== 'mariadb') throw new UsageError('gtid:<d-s-n> targets are MariaDB GTIDs; on MySQL move to a <file>:<position>');
+    const after = await positionAfterGtid(options, server.binlogs, target.gtid);
+    to = { ...after, gtid: await gtidPositionAt(options, after), ...base };
+  } else if (target.kind === 'position') {
     if (!server.binlogs.includes(target.file)) {
       throw new UsageError(`binlog ${target.file} is not on the server (it has ${server.binlogs[0]} to ${server.binlogs[server.binlogs.length - 1]})`);
     }
@@ -89,5 +97,47 @@ export async function applyMove(config: Config, plan: MovePlan): Promise<void> {
     await store.commitOnly(producer, plan.to);
   } finally {
     await producer.disconnect();
+  }
+}
+
+/**
+ * Where the binlog stands just after the transaction with this MariaDB GTID: the file is found from each
+ * file's starting GTID position (BINLOG_GTID_POS), then that file's events are read (SHOW BINLOG EVENTS).
+ */
+async function positionAfterGtid(options: ConnectionOptions, binlogs: string[], gtid: string): Promise<{ file: string; pos: number }> {
+  const [domain, , seq] = gtid.split('-').map(Number) as [number, number, number];
+  const conn = await connectMysql(options);
+  try {
+    // The last file whose start is before the GTID: BINLOG_GTID_POS(file, 4) is the position when it began.
+    let file: string | undefined;
+    for (const name of binlogs) {
+      const [rows] = await conn.query<Array<{ g: string | null } & mysql.RowDataPacket>>('SELECT BINLOG_GTID_POS(?, 4) AS g', [name]);
+      const atStart = (rows[0]?.g ?? '').split(',').find((p) => p.startsWith(`${domain}-`));
+      const startSeq = atStart ? Number(atStart.split('-')[2]) : 0;
+      if (startSeq < seq) file = name;
+    }
+    if (!file) throw new UsageError(`GTID ${gtid} is older than every binlog the server still has (${binlogs[0]} onwards)`);
+    for (let offset = 0; ; offset += 10_000) {
+      const [events] = await conn.query<Array<{ Event_type: string; Info: string; End_log_pos: number } & mysql.RowDataPacket>>(
+        `SHOW BINLOG EVENTS IN ? LIMIT ${offset}, 10000`, [file]);
+      if (events.length === 0) break;
+      const at = events.findIndex((e) => e.Event_type === 'Gtid' && new RegExp(`GTID ${gtid}\\b`).test(e.Info));
+      if (at < 0) continue;
+      // The transaction ends at its Xid (or, for DDL, the statement itself).
+      for (let i = at + 1; i < events.length; i++) {
+        if (events[i]!.Event_type === 'Xid' || (events[i]!.Event_type === 'Query' && !/^BEGIN/i.test(events[i]!.Info))) {
+          return { file, pos: Number(events[i]!.End_log_pos) };
+        }
+      }
+      // A transaction cut by the page: its end is in the next page's events.
+      const [rest] = await conn.query<Array<{ Event_type: string; Info: string; End_log_pos: number } & mysql.RowDataPacket>>(
+        `SHOW BINLOG EVENTS IN ? LIMIT ${offset + events.length}, 1000`, [file]);
+      const end = rest.find((e) => e.Event_type === 'Xid' || (e.Event_type === 'Query' && !/^BEGIN/i.test(e.Info)));
+      if (end) return { file, pos: Number(end.End_log_pos) };
+      break;
+    }
+    throw new UsageError(`GTID ${gtid} is not in ${file} (a GTID of another server, or not written yet)`);
+  } finally {
+    await conn.end().catch(() => undefined);
   }
 }

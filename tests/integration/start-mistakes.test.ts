@@ -14,7 +14,7 @@ import { Decoder, PoisonError } from '../../src/pool/decoder.js';
 import { readCheckpoint } from '../../src/source/checkpoint.js';
 import { config, forward, freePort, freshId } from './helpers.js';
 import { startCommand } from './process.js';
-import { changesOnly, isolatedSource, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor } from './source-helpers.js';
+import { binlogEnd, changesOnly, isolatedSource, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor } from './source-helpers.js';
 
 /** The registry's bare address: Apicurio answers there too, but with 404 for every Confluent API path. */
 const bareRegistry = new URL(config.registry.url).origin;
@@ -186,6 +186,11 @@ test('move-source: refused while the daemon reads; a dry run writes nothing; to 
 
   const skipped = [freshId(), freshId()];
   await admin.query('INSERT INTO product (id, name, category, price) VALUES ?', [skipped.map((id) => [id, 'skipped by the move', 'Toys', 1])]);
+  const [[last]] = await admin.query<Array<{ g: string } & import('mysql2').RowDataPacket>>('SELECT @@last_gtid AS g');
+  const end = await binlogEnd(admin);
+  const byGtid = startCommand('src/cli/move-source.ts', env, ['--to', `gtid:${last!.g}`, '--dry-run']);
+  assert.equal(await byGtid.exited, 0, byGtid.output());
+  assert.match(byGtid.output(), new RegExp(`moved +${end.file.replace(/\./g, '\\.')}:${end.pos} \\(gtid ${last!.g}\\)`), 'just after that transaction');
   const before = await readCheckpoint(config.kafka, env.CHECKPOINT_TOPIC, env.SOURCE_ID);
   const dry = startCommand('src/cli/move-source.ts', env, ['--to', 'head', '--dry-run']);
   assert.equal(await dry.exited, 0, dry.output());
@@ -213,4 +218,19 @@ test('move-source: refused while the daemon reads; a dry run writes nothing; to 
   const reads = changesOnly(await readTopic(env.KAFKA_TOPIC)).filter((l) => l.value?.op === 'r').map((l) => l.key);
   assert.ok(skipped.every((id) => reads.includes(String(id))), 'the snapshot brought back the rows the move skipped');
   assert.equal(await stopSource(snapshotting), 0);
+});
+
+test('refused SASL credentials are named within seconds, by status and by the source (exit 2), not after librdkafka\'s 30 s', async () => {
+  const env = {
+    KAFKA_BROKERS: `127.0.0.1:${process.env.STACK_KAFKA_SASL_PORT ?? '9094'}`, KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+    KAFKA_SASL_USERNAME: 'cdc', KAFKA_SASL_PASSWORD: 'not-the-password-4242', SOURCE_ID: `sasl-wrong-${Date.now()}`,
+  };
+  for (const [entry, exitCode, within] of [['src/cli/status.ts', 1, 10_000], ['src/cli/source.ts', 2, 15_000]] as const) {
+    const asked = Date.now();
+    const run = startCommand(entry, env);
+    assert.equal(await run.exited, exitCode, run.output().slice(-800));
+    assert.ok(Date.now() - asked < within, `${entry} answered in ${Date.now() - asked} ms`);
+    assert.match(run.output(), /Kafka refused the credentials .*check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM/);
+    assert.ok(!run.output().includes('not-the-password-4242'), 'the password is not printed');
+  }
 });
