@@ -1,4 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { ConfigError } from './errors.js';
 import { readConfigFile, REDACTED, type Settings } from './config/file.js';
 import { MANAGED_RDKAFKA, type KafkaConnection, type KafkaSecurity, type SaslMechanism, type SecurityProtocol } from './config/kafka.js';
@@ -40,6 +41,20 @@ export interface OpsConfig {
   logFormat: 'auto' | 'json' | 'pretty';
 }
 
+export interface SegmentPolicy {
+  /** A segment at or over this size is closed after the batch that got it there. */
+  maxBytes: number;
+  /** A non-empty segment open this long is closed. */
+  maxAgeMs: number;
+  gzip: boolean;
+  /** Closed segments older than this are deleted; 0 keeps them. */
+  retentionMs: number;
+  /** Oldest closed segments are deleted while all of them take more than this; 0 keeps them. */
+  retentionBytes: number;
+  /** Mode of new output files. */
+  fileMode: number;
+}
+
 export interface PoolConfig {
   group: string;
   size: number;
@@ -53,6 +68,12 @@ export interface PoolConfig {
   prefetchKiB: number;
   /** How long the broker may hold a consumer's fetch when nothing is new: the pool's share of the latency. */
   fetchWaitMs: number;
+  /** Output segments: rotation, compression, retention, file mode. */
+  segments: SegmentPolicy;
+  /** Static group membership: each consumer's stable `group.instance.id` starts with this; undefined = dynamic. */
+  staticMember: string | undefined;
+  /** How long the group waits for a consumer that stopped answering before its partitions move. */
+  sessionTimeoutMs: number;
 }
 
 export interface SourceConfig {
@@ -120,6 +141,14 @@ export const DEFAULTS = {
   POOL_BATCH: '1000',
   POOL_PREFETCH_KIB: '2048',
   POOL_FETCH_WAIT_MS: '10',
+  POOL_STATIC_MEMBERSHIP: 'false',
+  POOL_SESSION_TIMEOUT_MS: '6000',
+  OUTPUT_SEGMENT_MIB: '256',
+  OUTPUT_SEGMENT_MINUTES: '60',
+  OUTPUT_GZIP: 'false',
+  OUTPUT_RETENTION_HOURS: '0',
+  OUTPUT_RETENTION_GIB: '0',
+  OUTPUT_FILE_MODE: '0640',
   METRICS_HOST: '127.0.0.1',
   SOURCE_METRICS_PORT: '9471',
   POOL_METRICS_PORT: '9472',
@@ -219,6 +248,15 @@ function readableFile(env: Env, key: Key): string | undefined {
     throw new ConfigError(`${key}=${JSON.stringify(value)} cannot be read (${why}); give the path of a PEM file this user can read`);
   }
   return value;
+}
+
+/** A file mode in octal, owner able to read and write (the pool appends to its own files). */
+function fileMode(env: Env, key: Key): number {
+  const value = raw(env, key).trim();
+  if (!/^0?[0-7]{3}$/.test(value) || (parseInt(value, 8) & 0o600) !== 0o600) {
+    throw new ConfigError(`${key}=${JSON.stringify(value)} is not an octal file mode the owner can read and write (e.g. 0640 or 0600)`);
+  }
+  return parseInt(value, 8);
 }
 
 function int(env: Env, key: Key, min: number, max: number): number {
@@ -394,6 +432,16 @@ export function parseSettings(env: Settings): Config {
       batch: int(env, 'POOL_BATCH', 1, 100_000),
       prefetchKiB: int(env, 'POOL_PREFETCH_KIB', 256, 2_097_151),
       fetchWaitMs: int(env, 'POOL_FETCH_WAIT_MS', 1, 1000),
+      segments: {
+        maxBytes: int(env, 'OUTPUT_SEGMENT_MIB', 1, 1_048_576) * 1_048_576,
+        maxAgeMs: int(env, 'OUTPUT_SEGMENT_MINUTES', 1, 525_600) * 60_000,
+        gzip: bool(env, 'OUTPUT_GZIP'),
+        retentionMs: int(env, 'OUTPUT_RETENTION_HOURS', 0, 876_000) * 3_600_000,
+        retentionBytes: int(env, 'OUTPUT_RETENTION_GIB', 0, 1_048_576) * 1_073_741_824,
+        fileMode: fileMode(env, 'OUTPUT_FILE_MODE'),
+      },
+      staticMember: bool(env, 'POOL_STATIC_MEMBERSHIP') ? (raw(env, 'POOL_INSTANCE').trim() || hostname()) : undefined,
+      sessionTimeoutMs: int(env, 'POOL_SESSION_TIMEOUT_MS', 1000, 1_800_000),
     },
     ops: {
       metricsHost: text(env, 'METRICS_HOST'),

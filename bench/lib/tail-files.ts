@@ -1,4 +1,7 @@
-/** Reads what was appended to a directory's line files (not dead letters) since the last call, file by file. */
+/**
+ * Reads what was appended to a directory's line files (not dead letters) since the last call, file by file.
+ * A segment is tracked under its closed name, so its rename on closing does not make it new.
+ */
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,16 +13,21 @@ export class TailFiles {
 
   /** From now on, only bytes appended after this call are read. */
   skipExisting(): void {
-    for (const name of this.names()) this.offsets.set(name, this.size(name));
+    for (const name of this.names()) this.offsets.set(key(name), this.size(name));
   }
 
   /** Calls `chunk` with each run of new bytes, in file order; the buffer is reused after it returns. */
   read(chunk: (file: string, bytes: Buffer, length: number) => void): void {
     for (const name of this.names()) {
       const size = this.size(name);
-      let at = this.offsets.get(name) ?? 0;
+      let at = this.offsets.get(key(name)) ?? 0;
       if (size <= at) continue;
-      const fd = openSync(join(this.dir, name), 'r');
+      let fd: number;
+      try {
+        fd = openSync(join(this.dir, name), 'r');
+      } catch {
+        continue; // renamed on closing since the listing: read under its new name next time
+      }
       try {
         while (at < size) {
           const n = readSync(fd, this.buf, 0, Math.min(this.buf.length, size - at), at);
@@ -30,13 +38,13 @@ export class TailFiles {
       } finally {
         closeSync(fd);
       }
-      this.offsets.set(name, at);
+      this.offsets.set(key(name), at);
     }
   }
 
   private names(): string[] {
     try {
-      return readdirSync(this.dir).filter((n) => n.endsWith('.jsonl') && !n.includes('deadletter'));
+      return readdirSync(this.dir).filter((n) => (n.endsWith('.jsonl') || n.endsWith('.jsonl.open')) && !n.includes('deadletter'));
     } catch {
       return []; // not created yet
     }
@@ -49,4 +57,8 @@ export class TailFiles {
       return 0;
     }
   }
+}
+
+function key(name: string): string {
+  return name.replace(/\.open$/, '');
 }

@@ -13,6 +13,7 @@ import { kafkajsOptions } from '../config/kafka.js';
 import { PipelineError, UsageError } from '../errors.js';
 import { flushLogger } from '../log.js';
 import { planRanges, runReplay, type PartitionRange } from '../pool/replay.js';
+import { isPoolOutput } from '../pool/segment-name.js';
 import { connectClient, disconnectWithin, endReader } from '../kafka/client.js';
 import { isoTime, parseCommandLine } from './args.js';
 import { parseFrom } from './replay-args.js';
@@ -73,7 +74,7 @@ await runCommand('replay', async () => {
       consumer.commitSync(ranges.map((r) => ({ topic: config.kafka.topic, partition: r.partition, offset: r.start })));
       // The pool skips offsets its files already hold; move them aside so the range is written again.
       const archive = join(config.pool.outputDir, `archived-${stamp}`);
-      const files = (await readdir(config.pool.outputDir).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl'));
+      const files = (await readdir(config.pool.outputDir).catch(() => [] as string[])).filter(isPoolOutput);
       if (files.length > 0) {
         await mkdir(archive, { recursive: true });
         for (const f of files) await rename(join(config.pool.outputDir, f), join(archive, f));

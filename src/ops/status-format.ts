@@ -51,9 +51,12 @@ export function formatStatus(r: StatusReport): string {
 
   const o = r.output;
   out.push(`output ${o.dir}`);
-  const width = Math.max(0, ...o.files.map((f) => f.file.length));
-  for (const f of o.files) out.push(`  ${f.file.padEnd(width)}  ${String(f.lines).padStart(10)} lines`);
-  if (!o.error) out.push(`  lines ${o.lines}, dead letters ${o.deadLetters}`);
+  const width = Math.max(0, ...o.open.map((f) => f.file.length));
+  for (const f of o.open) out.push(`  open    ${f.file.padEnd(width)}  ${String(f.lines).padStart(10)} lines  ${mib(f.bytes)}`);
+  if (!o.error) {
+    out.push(`  closed  ${o.closed.files} files, ${o.closed.lines} lines, ${mib(o.closed.bytes)}`);
+    out.push(`  lines ${o.lines}, dead letters ${o.deadLetters}`);
+  }
   else out.push(`  error         ${o.error}`);
   out.push('');
 
@@ -63,4 +66,8 @@ export function formatStatus(r: StatusReport): string {
   else if (l.lines === 0) out.push('  no lines written since the supervisor started');
   if (l.error) out.push(`  ${l.error}`);
   return `${out.join('\n')}\n`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1_048_576).toFixed(1)} MiB`;
 }

@@ -5,7 +5,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { connectMysql } from '../mysql.js';
@@ -14,6 +14,8 @@ import type { Config } from '../config.js';
 import { connectClient, disconnectWithin, endReader, partitionsOf, readToEnd } from '../kafka/client.js';
 import { kafkaError } from '../kafka/errors.js';
 import { readCheckpoint, type Checkpoint } from '../source/checkpoint.js';
+import { readManifest } from '../pool/segment-manifest.js';
+import { closedKey, isClosedOutput, isDeadLetterOutput, parseSegment } from '../pool/segment-name.js';
 import { histogramQuantile, parseHistogram } from './histogram.js';
 
 export interface BinlogFile {
@@ -55,7 +57,10 @@ export interface GroupStatus {
 
 export interface OutputStatus {
   dir: string;
-  files: Array<{ file: string; lines: number }>;
+  /** Segments being written. */
+  open: Array<{ file: string; lines: number; bytes: number }>;
+  /** Complete files a loader may take: closed segments (plain or gzip) and files of the one-file layout. */
+  closed: { files: number; bytes: number; lines: number };
   lines: number;
   deadLetters: number;
   error?: string;
@@ -206,13 +211,25 @@ async function countLines(path: string): Promise<number> {
 
 export async function outputStatus(config: Config): Promise<OutputStatus> {
   const dir = config.pool.outputDir;
-  const status: OutputStatus = { dir, files: [], lines: 0, deadLetters: 0 };
+  const status: OutputStatus = { dir, open: [], closed: { files: 0, bytes: 0, lines: 0 }, lines: 0, deadLetters: 0 };
   try {
-    const names = (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
+    const names = (await readdir(dir)).sort();
+    // Closed segments' line counts come from the manifest: status stays quick whatever the history.
+    const known = (await readManifest(dir)).closed;
     for (const file of names) {
-      const lines = await countLines(join(dir, file));
-      status.files.push({ file, lines });
-      if (file.endsWith('.deadletter.jsonl')) status.deadLetters += lines;
+      const s = parseSegment(file);
+      const isOpen = s?.state === 'open';
+      if (!isOpen && !isClosedOutput(file)) continue;
+      const bytes = (await stat(join(dir, file))).size;
+      const entry = known[s ? closedKey(s) : file];
+      const lines = !isOpen && entry ? entry.lines : file.endsWith('.gz') ? 0 : await countLines(join(dir, file));
+      if (isOpen) status.open.push({ file, lines, bytes });
+      else {
+        status.closed.files++;
+        status.closed.bytes += bytes;
+        status.closed.lines += lines;
+      }
+      if (isDeadLetterOutput(file)) status.deadLetters += lines;
       else status.lines += lines;
     }
   } catch (err) {

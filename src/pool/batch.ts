@@ -1,13 +1,14 @@
 /**
  * One batch through the write path shared by the live pool and replay: skip offsets already written, decode,
- * transform, append lines and dead letters, note them in the index, fsync. Returns the offsets to commit,
- * which the caller commits only after this resolves.
+ * transform, append lines and dead letters, fsync, note them in the index, close segments that are due.
+ * Returns the offsets to commit, which the caller commits only after this resolves.
  */
 import type Kafka from 'node-rdkafka';
+import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { PoisonError, type Decoder } from './decoder.js';
-import type { LineFile } from './line-file.js';
 import type { OutputIndex } from './output-index.js';
+import type { SegmentWriter } from './segment-writer.js';
 import { toJsonLine, transform, type DiscountRule } from './transform.js';
 
 export interface BatchStats {
@@ -21,8 +22,8 @@ export interface BatchTarget {
   decoder: Decoder;
   index: OutputIndex;
   rule: DiscountRule;
-  lines: LineFile;
-  dead: LineFile;
+  lines: SegmentWriter;
+  dead: SegmentWriter;
   stats: BatchStats;
   log: Logger;
   /** Called once the batch is durable with the source's read time (ms) of each line written: end-to-end latency. */
@@ -42,6 +43,8 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
   await t.decoder.prepare(fresh.map((m) => m.value!));
   let text = '';
   let deadText = '';
+  let lineCount = 0;
+  let deadCount = 0;
   const times: number[] = [];
   for (const m of fresh) {
     const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
@@ -50,6 +53,7 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
       text += toJsonLine(transform(record, t.rule, meta));
       if (typeof record.ts_ms === 'number') times.push(record.ts_ms);
       t.stats.lines++;
+      lineCount++;
     } catch (err) {
       if (!(err instanceof PoisonError)) throw err;
       deadText += `${JSON.stringify({
@@ -57,12 +61,17 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
         value_base64: m.value!.toString('base64'), at: new Date().toISOString(),
       })}\n`;
       t.stats.deadLetters++;
+      deadCount++;
       t.log.warn(`dead-lettered ${m.topic}/${m.partition}@${m.offset}: ${err.message}`);
     }
   }
-  await Promise.all([t.lines.append(text), t.dead.append(deadText)]);
-  for (const m of fresh) t.index.note(m.topic, m.partition, m.offset);
+  await Promise.all([t.lines.append(text, lineCount), t.dead.append(deadText, deadCount)]);
+  crashPoint('pool.appended');
   await Promise.all([t.lines.sync(), t.dead.sync()]);
+  // Only durable lines are in the index: a segment's manifest entry copies it.
+  for (const m of fresh) t.index.note(m.topic, m.partition, m.offset);
   t.onDurable?.(times);
+  await Promise.all([t.lines.rotateIfDue(), t.dead.rotateIfDue()]);
+  crashPoint('pool.synced');
   return [...next.values()];
 }

@@ -4,7 +4,6 @@
  * committed) are skipped, so every offset lands in exactly one line.
  */
 import Kafka from 'node-rdkafka';
-import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { rdkafkaOptions } from '../config/kafka.js';
 import { PipelineError } from '../errors.js';
@@ -15,14 +14,14 @@ import { kafkaError, logClientErrors } from '../kafka/errors.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import type { Decoder } from './decoder.js';
-import { LineFile } from './line-file.js';
-import type { OutputIndex } from './output-index.js';
+import type { OutputDir } from './output-dir.js';
+import { SegmentWriter } from './segment-writer.js';
 
 export interface ConsumerDeps {
   config: Config;
   slot: number;
   decoder: Decoder;
-  index: OutputIndex;
+  out: OutputDir;
   logger: Logger;
   metrics: PoolMetrics;
 }
@@ -32,9 +31,9 @@ export type ConsumerStats = BatchStats;
 /** How long a consume call waits for a first message; with partition EOF on, it returns soon after the last one. */
 const CONSUME_TIMEOUT_MS = 100;
 
-export function outputName(instance: string, slot: number, kind: 'lines' | 'dead'): string {
-  const base = instance ? `consumer-${instance}-${slot}` : `consumer-${slot}`;
-  return kind === 'lines' ? `${base}.jsonl` : `${base}.deadletter.jsonl`;
+/** The start of a consumer's segment names: which supervisor instance and slot wrote them. */
+export function outputBase(instance: string, slot: number): string {
+  return instance ? `consumer-${instance}-${slot}` : `consumer-${slot}`;
 }
 
 export class PoolConsumer {
@@ -83,8 +82,11 @@ export class PoolConsumer {
       'fetch.max.bytes': Math.max(1 << 20, Math.min(52_428_800, config.pool.prefetchKiB * 1024)),
       'max.partition.fetch.bytes': Math.max(65_536, Math.min(1 << 20, Math.floor((config.pool.prefetchKiB * 1024) / 4))),
       // A consumer that died (kill -9) holds its partitions until the group gives up on it: keep that short.
-      'session.timeout.ms': 6000,
-      'heartbeat.interval.ms': 2000,
+      'session.timeout.ms': config.pool.sessionTimeoutMs,
+      'heartbeat.interval.ms': Math.max(500, Math.min(3000, Math.floor(config.pool.sessionTimeoutMs / 3))),
+      // Static membership: a supervisor restarted within the session timeout gets its own partitions back, and
+      // no other host takes them meanwhile, so its output index still covers every line it wrote.
+      ...(config.pool.staticMember ? { 'group.instance.id': `${config.pool.staticMember}-${slot}` } : {}),
       // Notice a topic created after the pool started (the source creates it) within seconds, not minutes.
       'topic.metadata.refresh.interval.ms': 5000,
       'statistics.interval.ms': STATS_INTERVAL_MS,
@@ -144,13 +146,13 @@ export class PoolConsumer {
     const { config, slot } = this.deps;
     await connectClient(this.consumer, `consumer-${slot} connecting`, config.kafka);
     // Opened only once connected: a consumer that cannot connect holds no file handles while it backs off.
-    let lines: LineFile | undefined;
-    let dead: LineFile | undefined;
+    let lines: SegmentWriter | undefined;
+    let dead: SegmentWriter | undefined;
     let failure: unknown;
     let next: Promise<Kafka.Message[]> | undefined;
     try {
-      lines = await LineFile.open(join(config.pool.outputDir, outputName(config.pool.instance, slot, 'lines')));
-      dead = await LineFile.open(join(config.pool.outputDir, outputName(config.pool.instance, slot, 'dead')));
+      lines = new SegmentWriter(this.deps.out, outputBase(config.pool.instance, slot), false);
+      dead = new SegmentWriter(this.deps.out, outputBase(config.pool.instance, slot), true);
       this.consumer.setDefaultConsumeTimeout(CONSUME_TIMEOUT_MS);
       this.consumer.subscribe([config.kafka.topic]);
       this.log.info(`joined group ${config.pool.group} on ${config.kafka.topic}`);
@@ -168,7 +170,11 @@ export class PoolConsumer {
         // Not while a revocation waits: what is read of a revoked partition must be written before it is let go.
         if (!this.stopping && this.revoking.length === 0) next = this.consumeBatch();
         if (batch.length > 0) await this.process(batch, lines, dead);
-        else this.commitPastMarkers();
+        else {
+          this.commitPastMarkers();
+          // An idle consumer's segment still closes on time, so a loader gets it.
+          await Promise.all([lines.rotateIfDue(), dead.rotateIfDue()]);
+        }
         if (this.revoking.length > 0) {
           await this.releaseRevoked(next, lines, dead);
           next = undefined;
@@ -209,10 +215,10 @@ export class PoolConsumer {
       }));
   }
 
-  private async process(batch: Kafka.Message[], lines: LineFile, dead: LineFile): Promise<void> {
-    const { config, index, decoder, metrics } = this.deps;
+  private async process(batch: Kafka.Message[], lines: SegmentWriter, dead: SegmentWriter): Promise<void> {
+    const { config, out, decoder, metrics } = this.deps;
     const offsets = await writeBatch(batch, {
-      decoder, index, rule: config.pool.discount, lines, dead, stats: this.stats, log: this.log,
+      decoder, index: out.index, rule: config.pool.discount, lines, dead, stats: this.stats, log: this.log,
       onDurable: (times) => {
         const now = Date.now();
         for (const t of times) metrics.endToEnd.observe(Math.max(0, now - t) / 1000);
@@ -247,7 +253,7 @@ export class PoolConsumer {
    * The loop's side of a revocation: a batch read ahead is written too (it may hold revoked partitions'
    * messages), the revoked partitions' commits are made synchronous, and only then are they let go.
    */
-  private async releaseRevoked(ahead: Promise<Kafka.Message[]> | undefined, lines: LineFile, dead: LineFile): Promise<void> {
+  private async releaseRevoked(ahead: Promise<Kafka.Message[]> | undefined, lines: SegmentWriter, dead: SegmentWriter): Promise<void> {
     const batch = ahead ? await ahead : [];
     if (batch.length > 0) await this.process(batch, lines, dead);
     this.commitHeldSync(this.revoking.map((r) => r.partition));

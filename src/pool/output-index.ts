@@ -1,50 +1,60 @@
 /**
- * What the output files already hold: per topic-partition, the highest offset written in any file of the
- * directory. Built at start by reading every file (cutting a torn last line first), then kept current by
- * the writers of this process. A consumer skips offsets at or below it: they are written, just not committed.
+ * What the output directory already holds: per topic-partition, the highest offset durably written there.
+ * Filled at start from the segment manifest and a scan of the open segments (see OutputDir), then kept current
+ * by the writers of this process after each fsync. A consumer skips offsets at or below it: they are written,
+ * just not committed.
  */
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, stat, truncate } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-
-export interface ScanReport {
-  files: number;
-  lines: number;
-  /** Bytes cut from files whose last line was torn by a crash. */
-  repairedBytes: number;
-}
+import { createGunzip } from 'node:zlib';
 
 export class OutputIndex {
   private readonly max = new Map<string, number>();
-
-  static async load(dir: string): Promise<{ index: OutputIndex; report: ScanReport }> {
-    const index = new OutputIndex();
-    const report: ScanReport = { files: 0, lines: 0, repairedBytes: 0 };
-    const names = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort();
-    for (const name of names) {
-      const path = join(dir, name);
-      report.repairedBytes += await repairTornTail(path);
-      report.files++;
-      const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-      for await (const line of lines) {
-        if (line === '') continue;
-        const meta = (JSON.parse(line) as { _meta?: { topic: string; partition: number; offset: number } })._meta;
-        if (meta) index.note(meta.topic, meta.partition, meta.offset);
-        report.lines++;
-      }
-    }
-    return { index, report };
-  }
 
   written(topic: string, partition: number): number {
     return this.max.get(`${topic}:${partition}`) ?? -1;
   }
 
   note(topic: string, partition: number, offset: number): void {
-    const key = `${topic}:${partition}`;
+    this.noteKey(`${topic}:${partition}`, offset);
+  }
+
+  /** Every `topic:partition` → highest offset, for the manifest. */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.max);
+  }
+
+  noteAll(written: Record<string, number>): void {
+    for (const [key, offset] of Object.entries(written)) this.noteKey(key, offset);
+  }
+
+  private noteKey(key: string, offset: number): void {
     if (offset > (this.max.get(key) ?? -1)) this.max.set(key, offset);
   }
+}
+
+export interface FileScan {
+  lines: number;
+  /** `topic:partition` → highest offset in the file. */
+  written: Record<string, number>;
+}
+
+/** Reads every line of one output file (gzip or plain) for its offsets. */
+export async function scanFile(path: string): Promise<FileScan> {
+  const scan: FileScan = { lines: 0, written: {} };
+  const raw = createReadStream(path);
+  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    if (line === '') continue;
+    const meta = (JSON.parse(line) as { _meta?: { topic: string; partition: number; offset: number } })._meta;
+    if (meta) {
+      const key = `${meta.topic}:${meta.partition}`;
+      if (meta.offset > (scan.written[key] ?? -1)) scan.written[key] = meta.offset;
+    }
+    scan.lines++;
+  }
+  return scan;
 }
 
 /** Cuts everything after the last newline: a line without one was being written when the process died. */

@@ -5,7 +5,6 @@
  */
 import Kafka from 'node-rdkafka';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -14,8 +13,8 @@ import { readBatchesToEnd } from '../kafka/client.js';
 import { kafkaError } from '../kafka/errors.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import { Decoder } from './decoder.js';
-import { LineFile } from './line-file.js';
-import { OutputIndex } from './output-index.js';
+import { OutputDir } from './output-dir.js';
+import { SegmentWriter } from './segment-writer.js';
 
 export type FromSpec = { kind: 'earliest' } | { kind: 'time'; at: Date } | { kind: 'offsets'; offsets: Map<number, number> };
 
@@ -89,9 +88,10 @@ export async function runReplay(deps: {
   const topic = config.kafka.topic;
   const log = deps.logger.child({ component: 'replay' });
   await mkdir(deps.outputDir, { recursive: true });
-  const { index } = await OutputIndex.load(deps.outputDir);
-  const lines = await LineFile.open(join(deps.outputDir, 'replay.jsonl'));
-  const dead = await LineFile.open(join(deps.outputDir, 'replay.deadletter.jsonl'));
+  const { out } = await OutputDir.open(deps.outputDir, config.pool.segments, log);
+  const { index } = out;
+  const lines = new SegmentWriter(out, 'replay', false);
+  const dead = new SegmentWriter(out, 'replay', true);
   const stats: BatchStats = { lines: 0, deadLetters: 0, skipped: 0, tombstones: 0 };
   const messages = new Map<number, number>(ranges.map((r) => [r.partition, 0]));
   try {
@@ -118,9 +118,14 @@ export async function runReplay(deps: {
         done += inRange.length;
         deps.onProgress?.(done, total);
       });
+    // Complete: its segments are closed, ready for a loader. A replay stopped early leaves them open and
+    // resumes into them.
+    await lines.finish();
+    await dead.finish();
   } finally {
     await lines.close();
     await dead.close();
+    await out.drain();
   }
   return { partitions: ranges.map((r) => ({ ...r, messages: messages.get(r.partition)! })), stats };
 }

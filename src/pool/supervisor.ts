@@ -14,7 +14,7 @@ import { createPoolMetrics, type PoolMetrics } from './metrics.js';
 import { StandaloneKafkaProbe } from '../sink/probe.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
-import { OutputIndex } from './output-index.js';
+import { OutputDir } from './output-dir.js';
 import { OutputLock } from './output-lock.js';
 
 export interface SupervisorDeps {
@@ -97,10 +97,10 @@ export class Supervisor {
 
   private async runLocked(): Promise<void> {
     const { config } = this.deps;
-    const { index, report } = await OutputIndex.load(config.pool.outputDir);
-    this.log.info(`output ${config.pool.outputDir}: ${report.files} files, ${report.lines} lines already written`, {
-      repairedBytes: report.repairedBytes,
-    });
+    const { out, report } = await OutputDir.open(config.pool.outputDir, config.pool.segments, this.log);
+    // Closed segments are known from the manifest; only open ones (and history new to it) are read.
+    this.log.info(`output ${config.pool.outputDir}: ${report.closedFiles} closed segments, ${report.lines} lines already written; ` +
+      `read ${report.scannedLines} lines of ${report.scannedFiles} files at start`, { repairedBytes: report.repairedBytes });
     if (report.repairedBytes > 0) this.log.warn(`cut ${report.repairedBytes} bytes of torn last lines left by a crash`);
     this.started = true;
     this.probe = new StandaloneKafkaProbe(config.kafka);
@@ -109,20 +109,21 @@ export class Supervisor {
     const outage = await this.deps.registry.checkSettings();
     if (outage) this.log.warn(`${outage}; the consumers wait for it`);
     const decoder = new Decoder(this.deps.registry);
-    const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, index));
+    const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, out));
     try {
       await Promise.all(slots);
     } finally {
       await this.probe.stop();
+      await out.drain();
     }
     if (this.fatal) throw this.fatal;
     this.log.info('all consumers stopped');
   }
 
-  private async slot(slot: number, decoder: Decoder, index: OutputIndex): Promise<void> {
+  private async slot(slot: number, decoder: Decoder, out: OutputDir): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, index, logger: this.deps.logger, metrics: this.metrics });
+      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, out, logger: this.deps.logger, metrics: this.metrics });
       this.running.set(slot, consumer);
       const started = Date.now();
       try {

@@ -38,7 +38,10 @@ test('the status table shows position, lag per partition and output counts', () 
       group: 'product-pool', topic: 'product_updates', lag: 7, pending: 5,
       partitions: [{ partition: 0, end: 10, committed: 10, lag: 0, pending: 0 }, { partition: 1, end: 9, committed: null, lag: 7, pending: 5 }],
     },
-    output: { dir: './output', files: [{ file: 'consumer-1.jsonl', lines: 10 }, { file: 'consumer-1.deadletter.jsonl', lines: 1 }], lines: 10, deadLetters: 1 },
+    output: {
+      dir: './output', open: [{ file: 'consumer-1.000003.jsonl.open', lines: 4, bytes: 2048 }],
+      closed: { files: 2, bytes: 3 * 1_048_576, lines: 7 }, lines: 10, deadLetters: 1,
+    },
     latency: { url: 'http://127.0.0.1:9472/metrics', lines: 10, p50Ms: 12, p99Ms: 87 },
   };
   const text = formatStatus(report);
@@ -48,6 +51,8 @@ test('the status table shows position, lag per partition and output counts', () 
   assert.match(text, /behind +300 bytes, 4 s/);
   assert.match(text, /^ +1 +9 +- +7 +5$/m);
   assert.match(text, /^ +total +7 +5$/m);
+  assert.match(text, /^ +open +consumer-1\.000003\.jsonl\.open +4 lines +0\.0 MiB$/m);
+  assert.match(text, /^ +closed +2 files, 7 lines, 3\.0 MiB$/m);
   assert.match(text, /lines 10, dead letters 1/);
   assert.match(text, /p50 12 ms, p99 87 ms over 10 lines/);
   const away = formatStatus({ ...report, latency: { url: 'http://127.0.0.1:9472/metrics', lines: null, p50Ms: null, p99Ms: null, error: 'no supervisor answering at http://127.0.0.1:9472/metrics (fetch failed)' } });

@@ -1,0 +1,262 @@
+/**
+ * The output directory as segments: what a start needs from history (the manifest, plus a scan of the open
+ * segments only), closing a segment durably (account it in the manifest first, then rename or compress it), and
+ * retention. One per directory and process; every manifest change goes through one queue.
+ *
+ * Closing order, and what a crash at each step leaves:
+ *   1. the segment is fsynced (its lines are in the index);
+ *   2. the manifest records it, with the index's offsets  -> crash: `.open` accounted; the next start closes it;
+ *   3. rename to `.jsonl`, or compress to `.jsonl.gz.tmp`, fsync, rename to `.jsonl.gz`, remove `.open`
+ *                                                        -> crash: a `.gz.tmp` is removed and compression redone.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { SegmentPolicy } from '../config.js';
+import { crashPoint } from '../faults.js';
+import type { Logger } from '../log.js';
+import { OutputIndex, repairTornTail, scanFile } from './output-index.js';
+import { readManifest, syncDir, writeManifest, type Manifest } from './segment-manifest.js';
+import { closedKey, isLegacyOutput, parseSegment, segmentFile, streamKey, type SegmentName } from './segment-name.js';
+
+/** The segment a writer continues after a restart. */
+export interface LiveSegment {
+  seq: number;
+  bytes: number;
+  lines: number;
+  openedMs: number;
+}
+
+export interface ScanReport {
+  /** Files the start read line by line: open segments, and history not yet in the manifest. */
+  scannedFiles: number;
+  scannedLines: number;
+  /** Closed segments known from the manifest alone. */
+  closedFiles: number;
+  /** Lines in the directory: the manifest's closed segments plus the scanned files. */
+  lines: number;
+  /** Bytes cut from open segments whose last line was torn by a crash. */
+  repairedBytes: number;
+}
+
+export class OutputDir {
+  readonly index = new OutputIndex();
+  private readonly live = new Map<string, LiveSegment>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly background = new Set<Promise<void>>();
+  /** Segments between their manifest entry and their final name: retention leaves them alone. */
+  private readonly closing = new Set<string>();
+
+  private constructor(readonly dir: string, readonly policy: SegmentPolicy, private manifest: Manifest, private readonly log?: Logger) {}
+
+  static async open(dir: string, policy: SegmentPolicy, log?: Logger): Promise<{ out: OutputDir; report: ScanReport }> {
+    const out = new OutputDir(dir, policy, await readManifest(dir), log);
+    const report = await out.load();
+    return { out, report };
+  }
+
+  private async load(): Promise<ScanReport> {
+    const report: ScanReport = { scannedFiles: 0, scannedLines: 0, closedFiles: 0, lines: 0, repairedBytes: 0 };
+    const m = this.manifest;
+    const names = await readdir(this.dir);
+    const present = new Set(names);
+    let changed = false;
+    const opens = new Map<string, SegmentName[]>();
+    for (const name of names) {
+      const s = parseSegment(name);
+      if (s) {
+        const stream = streamKey(s.base, s.dead);
+        m.seqs[stream] = Math.max(m.seqs[stream] ?? 0, s.seq);
+        if (s.state === 'open') opens.set(stream, [...(opens.get(stream) ?? []), s]);
+        if (s.state === 'gz-tmp') await unlink(join(this.dir, name)); // a compression cut short; redone below
+      }
+    }
+    const scan = async (name: string, repair: boolean) => {
+      if (repair) report.repairedBytes += await repairTornTail(join(this.dir, name));
+      const found = await scanFile(join(this.dir, name));
+      report.scannedFiles++;
+      report.scannedLines += found.lines;
+      return found;
+    };
+    const account = async (key: string, name: string, closedAtMs: number) => {
+      const found = await scan(name, !name.endsWith('.gz'));
+      for (const [k, offset] of Object.entries(found.written)) m.written[k] = Math.max(m.written[k] ?? -1, offset);
+      m.closed[key] = { lines: found.lines, bytes: (await stat(join(this.dir, name))).size, closedAt: new Date(closedAtMs).toISOString() };
+      changed = true;
+    };
+    const finishing: SegmentName[] = [];
+    for (const [stream, list] of opens) {
+      list.sort((a, b) => a.seq - b.seq);
+      for (const s of list) {
+        const name = segmentFile(s);
+        const key = closedKey(s);
+        const last = s === list[list.length - 1];
+        if (m.closed[key]) {
+          finishing.push(s); // accounted before a crash, not yet renamed or compressed
+        } else if (last) {
+          const found = await scan(name, true);
+          this.index.noteAll(found.written);
+          const st = await stat(join(this.dir, name));
+          this.live.set(stream, { seq: s.seq, bytes: st.size, lines: found.lines, openedMs: st.birthtimeMs || st.mtimeMs });
+          report.lines += found.lines;
+        } else {
+          await account(key, name, Date.now());
+          finishing.push(s);
+        }
+      }
+    }
+    // Closed files the manifest does not know: the old one-file-per-consumer layout, or files put here by hand.
+    for (const name of names) {
+      const s = parseSegment(name);
+      const closed = s ? s.state === 'closed' || s.state === 'gz' : isLegacyOutput(name);
+      const key = s ? closedKey(s) : name;
+      if (closed && !m.closed[key]) await account(key, name, (await stat(join(this.dir, name))).mtimeMs);
+    }
+    for (const [key, c] of Object.entries(m.closed)) {
+      if (present.has(key) || present.has(`${key}.gz`)) report.closedFiles++;
+      report.lines += c.lines;
+    }
+    this.index.noteAll(m.written);
+    if (changed) await this.save();
+    for (const s of finishing) this.finish(s);
+    await this.retain();
+    return report;
+  }
+
+  /** Where a writer of this stream carries on: its open segment from before a restart, if any. */
+  takeLive(base: string, dead: boolean): LiveSegment | undefined {
+    const stream = streamKey(base, dead);
+    const live = this.live.get(stream);
+    this.live.delete(stream);
+    return live;
+  }
+
+  /** A writer stopping with its segment still open hands it to the next writer of the stream. */
+  leaveLive(base: string, dead: boolean, live: LiveSegment): void {
+    this.live.set(streamKey(base, dead), live);
+  }
+
+  nextSeq(base: string, dead: boolean): number {
+    const stream = streamKey(base, dead);
+    const seq = (this.manifest.seqs[stream] ?? 0) + 1;
+    this.manifest.seqs[stream] = seq;
+    return seq;
+  }
+
+  path(s: SegmentName): string {
+    return join(this.dir, segmentFile(s));
+  }
+
+  /** Closes a segment its writer has fsynced and will not append to again. */
+  async close(s: SegmentName, lines: number, bytes: number): Promise<void> {
+    const seg: SegmentName = { ...s, state: 'open' };
+    await this.serially(async () => {
+      const m = this.manifest;
+      for (const [k, offset] of Object.entries(this.index.snapshot())) m.written[k] = Math.max(m.written[k] ?? -1, offset);
+      m.closed[closedKey(seg)] = { lines, bytes, closedAt: new Date().toISOString() };
+      await this.save();
+    });
+    crashPoint('segment.accounted');
+    this.finish(seg);
+    await this.retain();
+  }
+
+  /** Waits for compressions under way (a stop, or a test). */
+  async drain(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+    await this.queue.catch(() => undefined);
+  }
+
+  /** Step 3 of closing: in the background when compressing, since it takes seconds per segment. */
+  private finish(s: SegmentName): void {
+    const from = this.path({ ...s, state: 'open' });
+    if (!this.policy.gzip) {
+      const done = rename(from, this.path({ ...s, state: 'closed' })).then(() => syncDir(this.dir));
+      this.track(done, s);
+      return;
+    }
+    this.track(this.compress(s, from), s);
+  }
+
+  private track(work: Promise<void>, s: SegmentName): void {
+    const key = closedKey(s);
+    this.closing.add(key);
+    const p = work.catch((err: Error) => {
+      // The `.open` file stays: the next start finishes closing it.
+      this.log?.error(`closing segment ${segmentFile(s)} failed (${err.message}); the next start finishes it`);
+    }).finally(() => {
+      this.background.delete(p);
+      this.closing.delete(key);
+    });
+    this.background.add(p);
+  }
+
+  private async compress(s: SegmentName, from: string): Promise<void> {
+    const gz = this.path({ ...s, state: 'gz' });
+    const present = await stat(gz).then(() => true, () => false);
+    if (!present) {
+      const tmp = this.path({ ...s, state: 'gz-tmp' });
+      await pipeline(createReadStream(from), createGzip(), createWriteStream(tmp, { mode: this.policy.fileMode }));
+      const fh = await open(tmp, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      crashPoint('segment.compressed');
+      await rename(tmp, gz);
+      await syncDir(this.dir);
+    }
+    crashPoint('segment.renamed');
+    await unlink(from);
+    const size = (await stat(gz)).size;
+    await this.serially(async () => {
+      const entry = this.manifest.closed[closedKey(s)];
+      if (entry) entry.bytes = size; // retention by size counts what is on disk; saved with the next change
+    });
+  }
+
+  /** Deletes closed segments past the retention settings (never an open one). */
+  private async retain(): Promise<void> {
+    const { retentionMs, retentionBytes } = this.policy;
+    if (retentionMs === 0 && retentionBytes === 0) return;
+    await this.serially(async () => {
+      const m = this.manifest;
+      const oldestFirst = Object.entries(m.closed).sort(([, a], [, b]) => a.closedAt.localeCompare(b.closedAt));
+      let total = oldestFirst.reduce((n, [, c]) => n + c.bytes, 0);
+      const now = Date.now();
+      const drop: string[] = [];
+      for (const [key, c] of oldestFirst) {
+        const old = retentionMs > 0 && now - Date.parse(c.closedAt) > retentionMs;
+        const over = retentionBytes > 0 && total > retentionBytes;
+        if (!old && !over) break;
+        if (this.closing.has(key)) continue; // still being renamed or compressed: next round
+        drop.push(key);
+        total -= c.bytes;
+      }
+      if (drop.length === 0) return;
+      for (const key of drop) {
+        for (const name of [key, `${key}.gz`]) await unlink(join(this.dir, name)).catch(ignoreMissing);
+        delete m.closed[key];
+      }
+      await this.save();
+      this.log?.info(`retention deleted ${drop.length} closed segment(s): ${drop.join(', ')}`);
+    });
+  }
+
+  private save(): Promise<void> {
+    return writeManifest(this.dir, this.manifest);
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.catch(() => undefined).then(work);
+    this.queue = run;
+    return run;
+  }
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'ENOENT') throw err;
+}

@@ -1,0 +1,104 @@
+/**
+ * One writer's stream of segments (a consumer's lines, or its dead letters): appends to the open segment,
+ * fsyncs on demand, and closes it when it is big or old enough, after a batch is durable. The next segment
+ * is created only when there is something to write, so an idle consumer leaves no empty files.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { PipelineError } from '../errors.js';
+import type { LiveSegment, OutputDir } from './output-dir.js';
+import type { SegmentName } from './segment-name.js';
+
+export class OutputWriteError extends PipelineError {}
+
+export class SegmentWriter {
+  private fh: FileHandle | undefined;
+  private seg: SegmentName | undefined;
+  private live: LiveSegment | undefined;
+  private dirty = false;
+
+  constructor(private readonly out: OutputDir, private readonly base: string, private readonly dead: boolean) {
+    this.live = out.takeLive(base, dead);
+  }
+
+  /** Appends whole lines; a failed append is cut back, so no torn line is left in the middle of a segment. */
+  async append(text: string, lines: number): Promise<void> {
+    if (text === '') return;
+    const fh = await this.openSegment();
+    const live = this.live!;
+    try {
+      await fh.appendFile(text, 'utf8');
+    } catch (err) {
+      await fh.truncate(live.bytes).catch(() => undefined);
+      throw this.failed('appending to', err);
+    }
+    live.bytes += Buffer.byteLength(text);
+    live.lines += lines;
+    this.dirty = true;
+  }
+
+  async sync(): Promise<void> {
+    if (!this.dirty || !this.fh) return;
+    await this.fh.sync().catch((err) => { throw this.failed('syncing', err); });
+    this.dirty = false;
+  }
+
+  /** Closes the segment (fsynced already) when it is at its size or age limit. */
+  async rotateIfDue(now = Date.now()): Promise<void> {
+    const live = this.live;
+    if (!this.fh || !live || live.lines === 0 || this.dirty) return;
+    const { maxBytes, maxAgeMs } = this.out.policy;
+    if (live.bytes >= maxBytes || now - live.openedMs >= maxAgeMs) await this.closeSegment();
+  }
+
+  /** Stops writing; the open segment stays open for the next writer of this stream (after a restart too). */
+  async close(): Promise<void> {
+    await this.fh?.close().catch(() => undefined);
+    this.fh = undefined;
+    if (this.live) this.out.leaveLive(this.base, this.dead, this.live);
+    this.live = undefined;
+  }
+
+  /** Stops writing and closes the open segment: for a one-shot writer such as replay. */
+  async finish(): Promise<void> {
+    await this.sync();
+    if (this.fh && this.live && this.live.lines > 0) await this.closeSegment();
+    await this.close();
+  }
+
+  private async closeSegment(): Promise<void> {
+    const seg = this.seg!;
+    const { lines, bytes } = this.live!;
+    await this.fh!.close();
+    this.fh = undefined;
+    this.live = undefined;
+    await this.out.close(seg, lines, bytes).catch((err) => { throw this.failed('closing', err); });
+  }
+
+  private async openSegment(): Promise<FileHandle> {
+    if (this.fh) return this.fh;
+    this.live ??= { seq: this.out.nextSeq(this.base, this.dead), bytes: 0, lines: 0, openedMs: Date.now() };
+    this.seg = { base: this.base, seq: this.live.seq, dead: this.dead, state: 'open' };
+    const path = this.out.path(this.seg);
+    try {
+      this.fh = await open(path, 'a', this.out.policy.fileMode);
+      // A writer before this one may have failed mid-append and been unable to cut it back.
+      const { size } = await this.fh.stat();
+      if (size !== this.live.bytes) {
+        await this.fh.truncate(Math.min(size, this.live.bytes));
+        this.live.bytes = Math.min(size, this.live.bytes);
+      }
+    } catch (err) {
+      throw this.failed('opening', err);
+    }
+    return this.fh;
+  }
+
+  private failed(doing: string, err: unknown): OutputWriteError {
+    const e = err as NodeJS.ErrnoException;
+    const path = this.seg ? this.out.path(this.seg) : this.out.dir;
+    const hint = e.code === 'ENOSPC' ? 'the disk is full: free space there; the consumer retries and loses nothing'
+      : e.code === 'EACCES' || e.code === 'EROFS' ? 'the file or directory is not writable: fix its permissions; the consumer retries'
+        : 'the consumer retries from its last committed offset';
+    return new OutputWriteError(`${doing} ${path} failed (${e.code ?? e.message}); ${hint}`, { cause: err, retriable: true });
+  }
+}
