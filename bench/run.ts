@@ -8,10 +8,11 @@
  *   backfill  `npm run backfill --full` of a table of at least 1M rows
  *   latency   commit-to-line latency at 100, 1000 and 5000 changes/s, and the highest rate held (run first,
  *             on a quiet stack)
+ *   history   the pool joining its group with 10M lines of history in OUTPUT_DIR, against none
  * Writes bench/results/<time>.json and latest.json, BENCHMARKS.md and bench/results/chart.png.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
 import { ensureTopic } from '../src/sink/topics.js';
@@ -27,11 +28,12 @@ import { backfillRun, tableRows } from './scenarios/backfill.js';
 import { binlogDecodeCeiling, kafkaProducerCeiling } from './scenarios/ceilings.js';
 import { latencySuite } from './scenarios/latency-suite.js';
 import { pipelineCatchUp } from './scenarios/pipeline-catchup.js';
+import { historyStart } from './scenarios/history-start.js';
 import { drainPool } from './scenarios/pool-drain.js';
 import { sourceCatchUp, type BinlogRange } from './scenarios/source-catchup.js';
 import { isolatedEnv } from './lib/pipeline.js';
 
-const SCENARIOS = ['source', 'pool', 'pipeline', 'backfill', 'latency'] as const;
+const SCENARIOS = ['source', 'pool', 'pipeline', 'backfill', 'latency', 'history'] as const;
 const args = parseCommandLine(process.argv.slice(2), {
   quick: { type: 'boolean' }, runs: { type: 'string' }, only: { type: 'string' },
 }, `npm run bench -- [--quick] [--runs N] [--only ${SCENARIOS.join(',')}]`);
@@ -180,11 +182,19 @@ if (only.has('backfill')) {
   results.backfill = b;
 }
 
+if (only.has('history')) {
+  const h = await historyStart(isolatedEnv('history'), quick ? 1_000_000 : 10_000_000, log);
+  log(`history: joined in ${h.emptyJoinSeconds.toFixed(2)} s empty, ${h.historyJoinSeconds.toFixed(2)} s with ${h.lines} lines ` +
+    `(${h.gib.toFixed(2)} GiB); the one-time first start over the old layout ${h.migrationJoinSeconds.toFixed(1)} s`);
+  results.history = h;
+}
+
 await admin.end();
 // The topics this run created (ours, the pool's, the perf tool's; the peers delete their own).
 await deleteTopics((await listTopics()).filter((t) => t.includes(`_${process.pid}_`) || t.startsWith('bench_perf_')));
 results.seconds = Math.round((Date.now() - started) / 1000);
 const dir = join(ROOT, 'bench/results');
+carryOver(results, join(dir, 'latest.json'));
 mkdirSync(dir, { recursive: true });
 const stamp = results.startedAt.replace(/[:.]/g, '-');
 writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
@@ -192,3 +202,17 @@ writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
 await writeReport(results, { log });
 log(`done in ${results.seconds} s: BENCHMARKS.md, bench/results/latest.json, bench/results/chart.png`);
 process.exit(0);
+
+/** With `--only`, the scenarios not run keep the figures of the run that measured them, marked as such. */
+function carryOver(r: BenchResults, latestPath: string): void {
+  if (only.size === SCENARIOS.length || !existsSync(latestPath)) return;
+  const previous = JSON.parse(readFileSync(latestPath, 'utf8')) as BenchResults;
+  const target = r as unknown as Record<string, unknown>;
+  const from = previous as unknown as Record<string, unknown>;
+  r.carried = {};
+  for (const s of SCENARIOS) {
+    if (only.has(s) || from[s] === undefined) continue;
+    target[s] = from[s];
+    r.carried[s] = previous.carried?.[s] ?? previous.startedAt;
+  }
+}

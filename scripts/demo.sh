@@ -10,7 +10,9 @@ bash scripts/stack/up.sh
 logs=.stack/demo
 mkdir -p "$logs" output
 # Changes only: on a first run over a filled table the snapshot's "r" lines arrive too, and are not what we wait for.
-lines() { cat output/consumer-*[0-9].jsonl 2>/dev/null | grep -vc '"op":"r"' || true; }
+# Each consumer's segments: the open one (.jsonl.open) and closed ones (.jsonl), dead letters aside.
+line_files() { find output -maxdepth 1 -name 'consumer-*' \( -name '*.jsonl' -o -name '*.jsonl.open' \) ! -name '*deadletter*' | sort; }
+lines() { line_files | xargs -r cat 2>/dev/null | grep -vc '"op":"r"' || true; }
 
 echo
 echo "== starting the source daemon and the consumer pool with npm start (log in $logs/pipeline.log)"
@@ -42,14 +44,14 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 echo
-echo "== output/ (one file per consumer)"
-wc -l output/consumer-*[0-9].jsonl
+echo "== output/ (one open segment per consumer; closed ones are renamed to .jsonl)"
+line_files | xargs -r wc -l
 echo
 echo "== three of the new lines"
-tail -q -n 1 output/consumer-1.jsonl output/consumer-2.jsonl output/consumer-3.jsonl
+line_files | grep -E 'consumer-[123]\.' | xargs -r tail -q -n 1 | tail -n 3
 echo
 echo "== a product of the discount category (10 % off)"
-grep -h '"discount_percent":10' output/consumer-*[0-9].jsonl | tail -n 1 || true
+line_files | xargs -r grep -h '"discount_percent":10' | tail -n 1 || true
 echo
 landed=$(( $(lines) - before ))
 echo "$landed of $changes changes landed (each exactly once; run it again to add more)."

@@ -29,7 +29,11 @@ export class SegmentWriter {
       await fh.appendFile(text, 'utf8');
     } catch (err) {
       await fh.truncate(live.bytes).catch(() => undefined);
-      throw this.failed('appending to', err);
+      const failure = this.failed('appending to', err);
+      // A full disk: close what this segment holds, so a loader can take it and free the space. If even that
+      // fails, the segment stays open and the next start closes it.
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC' && live.lines > 0 && !this.dirty) await this.closeSegment().catch(() => undefined);
+      throw failure;
     }
     live.bytes += Buffer.byteLength(text);
     live.lines += lines;

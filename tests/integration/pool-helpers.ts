@@ -1,4 +1,5 @@
 /** Running the real consumer supervisor as a child process and reading its output directory. */
+import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -62,4 +63,17 @@ export function countLines(dir: string): number {
     for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
   }
   return n;
+}
+
+/** Every change on the topic (`partition:offset`) is in exactly one line, and every line is such a change. */
+export function assertEachChangeOnce(lines: FileLine[], expected: Set<string>): void {
+  const seen = new Set<string>();
+  for (const { line } of lines) {
+    const k = `${line._meta.partition}:${line._meta.offset}`;
+    assert.ok(!seen.has(k), `offset ${k} written twice`);
+    assert.ok(expected.has(k), `offset ${k} is not a change on the topic`);
+    seen.add(k);
+  }
+  const missing = [...expected].filter((k) => !seen.has(k));
+  assert.deepEqual(missing.slice(0, 5), [], `${missing.length} offsets missing`);
 }
