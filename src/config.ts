@@ -455,5 +455,5 @@ export function parseSettings(env: Settings): Config {
 
 /** Every secret value in the configuration, for scrubbing log lines. */
 export function secretValues(values: Settings): string[] {
-  return Object.entries(values).filter(([k, v]) => isSecretSetting(k) && v.length >= 4).map(([, v]) => v);
+  return Object.entries(values).filter(([k, v]) => isSecretSetting(k) && v.length > 0).map(([, v]) => v);
 }

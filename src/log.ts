@@ -41,10 +41,26 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 const MASK = '***';
 
+/** Secrets shorter than this are scrubbed as whole tokens only. */
+const SHORT_SECRET = 4;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function redact(secrets: readonly string[]) {
   const needles = [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+  // A secret of 1-3 characters is scrubbed where it stands alone (a password "ab" is hidden in "password ab refused"
+  // without turning every "about" into "***out"); a longer one wherever it appears.
+  const short = needles.filter((n) => n.length < SHORT_SECRET);
+  const shortPattern = short.length === 0 ? undefined
+    : new RegExp(`(?<![\\p{L}\\p{N}_])(?:${short.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}_])`, 'gu');
+  const long = needles.filter((n) => n.length >= SHORT_SECRET);
   const clean = (value: unknown): unknown => {
-    if (typeof value === 'string') return needles.reduce((s, n) => s.split(n).join(MASK), value);
+    if (typeof value === 'string') {
+      const scrubbed = long.reduce((s, n) => s.split(n).join(MASK), value);
+      return shortPattern ? scrubbed.replace(shortPattern, MASK) : scrubbed;
+    }
     if (value instanceof Error) return clean(value.stack ?? value.message);
     if (Array.isArray(value)) return value.map(clean);
     if (value && typeof value === 'object') {

@@ -28,10 +28,13 @@ export function avroTypeOf(typeCode: number, charset: string | null | undefined,
     case TYPE.DOUBLE:
       return 'double';
     case TYPE.TINY_BLOB: case TYPE.MEDIUM_BLOB: case TYPE.LONG_BLOB: case TYPE.BLOB: case TYPE.GEOMETRY:
-      // TEXT columns are BLOBs with a character set.
+    case TYPE.VARCHAR: case TYPE.VAR_STRING: case TYPE.STRING:
+      // TEXT columns are BLOBs with a character set, (VAR)CHAR columns are (VAR)BINARY without one: a column
+      // without a character set is bytes, as the snapshot's INFORMATION_SCHEMA says, so both give one Avro type.
+      // (ENUM and SET arrive as STRING, always with a character set.)
       return charset ? 'string' : 'bytes';
     default:
-      // DECIMAL, BIGINT (beyond 2^53 in JavaScript), BIT, temporal types, JSON, ENUM, SET, (VAR)CHAR.
+      // DECIMAL, BIGINT (beyond 2^53 in JavaScript), BIT, temporal types, JSON.
       return 'string';
   }
 }

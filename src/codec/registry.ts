@@ -4,7 +4,8 @@
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { RegistryConfigError, RegistryError, UnknownSchemaError } from './errors.js';
+import { RegistryConfigError, RegistryError, SchemaIncompatibleError, UnknownSchemaError } from './errors.js';
+import { describeFieldChanges } from './schema-diff.js';
 
 export class Registry {
   private readonly client: SchemaRegistry;
@@ -67,8 +68,26 @@ export class Registry {
       this.ids.set(`${subject}\n${schemaText}`, id);
       return id;
     } catch (err) {
+      const e = err as { status?: number; message?: string };
+      if (e.status === 409 || /incompatible/i.test(e.message ?? '')) throw await this.incompatible(subject, schemaText, err);
       throw this.explain(`registering a schema under ${subject}`, err);
     }
+  }
+
+  /** A 409 is a decision, not an outage: retrying cannot change it. Says which columns changed and what to do. */
+  private async incompatible(subject: string, schemaText: string, err: unknown): Promise<SchemaIncompatibleError> {
+    let changes = 'the column changes could not be listed';
+    try {
+      const res = await fetch(`${this.url}/subjects/${encodeURIComponent(subject)}/versions/latest`, { headers: this.headers });
+      if (res.ok) changes = describeFieldChanges(JSON.parse(((await res.json()) as { schema: string }).schema), JSON.parse(schemaText));
+    } catch {
+      // the message below is still actionable without the list
+    }
+    return new SchemaIncompatibleError(
+      `the registry refuses the new value schema under ${subject} as not BACKWARD compatible with its latest version ` +
+        `(${changes}); change the column back, or, if every reader copes, set the subject's compatibility to NONE ` +
+        `(PUT ${this.url}/config/${subject}) and restart: the source stopped before that change and resumes from it`,
+      { cause: err });
   }
 
   /** The writer schema with this id, parsed once. */
@@ -104,9 +123,6 @@ export class Registry {
 
   private explain(what: string, err: unknown): RegistryError | RegistryConfigError {
     const e = err as { message?: string; status?: number; cause?: { code?: string } };
-    if (e.status === 409 || /incompatible/i.test(e.message ?? '')) {
-      return new RegistryError(`${what}: the registry rejected it as incompatible (${e.message}); the position is kept`, { cause: err });
-    }
     if (e.status === 404 || e.status === 401 || e.status === 403) {
       return new RegistryConfigError(
         `${what}: the registry at ${this.url} answered HTTP ${e.status}; check SCHEMA_REGISTRY_URL` +

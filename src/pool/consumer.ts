@@ -7,6 +7,7 @@ import Kafka from 'node-rdkafka';
 import type { Config } from '../config.js';
 import { rdkafkaOptions } from '../config/kafka.js';
 import { PipelineError } from '../errors.js';
+import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { PoolMetrics } from './metrics.js';
 import { connectClient, disconnectWithin } from '../kafka/client.js';
@@ -256,6 +257,7 @@ export class PoolConsumer {
   private async releaseRevoked(ahead: Promise<Kafka.Message[]> | undefined, lines: SegmentWriter, dead: SegmentWriter): Promise<void> {
     const batch = ahead ? await ahead : [];
     if (batch.length > 0) await this.process(batch, lines, dead);
+    crashPoint('pool.revoking');
     this.commitHeldSync(this.revoking.map((r) => r.partition));
     this.releaseRevokedNow();
   }

@@ -3,7 +3,9 @@
  * in-memory index, could write an offset twice, and one's start-up repair could cut the other's last line.
  * The lock is a file in OUTPUT_DIR (per POOL_INSTANCE) naming its holder and refreshed every few seconds, so
  * a holder that died (kill -9, a crashed host, a recreated container) is recognised: on the same host by its
- * pid, anywhere by the lock going unrefreshed.
+ * pid, anywhere by the lock going unrefreshed. "Unrefreshed" is judged by watching its mtime not change for a
+ * while by this process's own clock, never by comparing it with the clock here (hosts sharing a directory may
+ * disagree about the time).
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -41,28 +43,31 @@ function alive(pid: number): boolean {
 export class OutputLock {
   private constructor(private readonly path: string, private readonly timer: NodeJS.Timeout) {}
 
-  static async acquire(dir: string, instance: string, log: Logger): Promise<OutputLock> {
+  /** `onLost` is called when the lock turns out to be someone else's (taken over while this process stalled). */
+  static async acquire(dir: string, instance: string, log: Logger, onLost: (why: string) => void = () => undefined,
+    timing = { heartbeatMs: HEARTBEAT_MS, staleMs: STALE_MS }): Promise<OutputLock> {
+    const { heartbeatMs, staleMs } = timing;
     const path = join(dir, instance ? `.pool-${instance}.lock` : '.pool.lock');
     const me: Holder = { host: hostname(), pid: process.pid, since: new Date().toISOString() };
-    const deadline = Date.now() + STALE_MS + HEARTBEAT_MS;
+    const deadline = Date.now() + staleMs + heartbeatMs;
     let told = false;
+    let watched: { mtimeMs: number; sinceMs: number } | undefined;
     for (;;) {
       try {
         await writeFile(path, `${JSON.stringify(me)}\n`, { flag: 'wx' });
-        const timer = setInterval(() => {
-          const now = new Date();
-          utimes(path, now, now).catch(() => undefined);
-        }, HEARTBEAT_MS);
+        const timer = setInterval(() => void heartbeat(path, me, log, onLost), heartbeatMs);
         timer.unref();
         return new OutputLock(path, timer);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const holder = await readHolder(path);
-      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const mtimeMs = await stat(path).then((s) => s.mtimeMs, () => -1);
+      if (!watched || watched.mtimeMs !== mtimeMs) watched = { mtimeMs, sinceMs: performance.now() };
+      const age = performance.now() - watched.sinceMs;
       const local = holder?.host === me.host;
       // The same pid on the same host is this process's earlier life (a container restarted as pid 1, say).
-      const gone = !holder || age > STALE_MS || (local && (holder.pid === me.pid || !alive(holder.pid)));
+      const gone = !holder || age > staleMs || (local && (holder.pid === me.pid || !alive(holder.pid)));
       if (gone) {
         log.warn(`taking over ${path} from ${holder ? `pid ${holder.pid} on ${holder.host}` : 'an unreadable lock'}, which is gone`);
         // Renamed, not deleted: of two processes taking over at once, only one moves it.
@@ -76,10 +81,10 @@ export class OutputLock {
             `give this one its own OUTPUT_DIR or POOL_INSTANCE`);
       }
       if (!told) {
-        log.warn(`${path} is held by pid ${holder.pid} on ${holder.host}; waiting up to ${(STALE_MS + HEARTBEAT_MS) / 1000} s for it to go`);
+        log.warn(`${path} is held by pid ${holder.pid} on ${holder.host}; waiting up to ${(staleMs + heartbeatMs) / 1000} s for it to go`);
         told = true;
       }
-      await sleep(1000);
+      await sleep(Math.min(1000, heartbeatMs));
     }
   }
 
@@ -87,6 +92,26 @@ export class OutputLock {
     clearInterval(this.timer);
     const holder = await readHolder(this.path);
     if (holder?.pid === process.pid && holder.host === hostname()) await rm(this.path, { force: true });
+  }
+}
+
+let lastWarnMs = 0;
+
+/** Refreshes the lock, after checking it is still this process's; a failure to refresh is said, not swallowed. */
+async function heartbeat(path: string, me: Holder, log: Logger, onLost: (why: string) => void): Promise<void> {
+  try {
+    const holder = await readHolder(path);
+    if (!holder || holder.pid !== me.pid || holder.host !== me.host) {
+      onLost(`${path} is now held by ${holder ? `pid ${holder.pid} on ${holder.host}` : 'nobody (it was removed)'}: another ` +
+        'supervisor took these files over while this one was not refreshing the lock; stopping so that only one writes them');
+      return;
+    }
+    const now = new Date();
+    await utimes(path, now, now);
+  } catch (err) {
+    if (Date.now() - lastWarnMs < 60_000) return;
+    lastWarnMs = Date.now();
+    log.warn(`refreshing ${path} failed (${(err as Error).message}); if it stays unrefreshed for ${STALE_MS / 1000} s another supervisor may take the files over`);
   }
 }
 

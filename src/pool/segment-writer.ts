@@ -3,7 +3,7 @@
  * fsyncs on demand, and closes it when it is big or old enough, after a batch is durable. The next segment
  * is created only when there is something to write, so an idle consumer leaves no empty files.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { PipelineError } from '../errors.js';
 import type { LiveSegment, OutputDir } from './output-dir.js';
 import type { SegmentName } from './segment-name.js';
@@ -43,7 +43,23 @@ export class SegmentWriter {
   async sync(): Promise<void> {
     if (!this.dirty || !this.fh) return;
     await this.fh.sync().catch((err) => { throw this.failed('syncing', err); });
+    await this.assertStillThere();
     this.dirty = false;
+  }
+
+  /**
+   * A segment deleted or replaced while open would swallow every later line unseen. Checked after each fsync,
+   * before the batch's offsets are committed: the batch is then written again into a new segment.
+   */
+  private async assertStillThere(): Promise<void> {
+    const path = this.out.path(this.seg!);
+    const [mine, there] = await Promise.all([this.fh!.stat(), stat(path).catch(() => undefined)]);
+    if (there && there.ino === mine.ino && there.dev === mine.dev) return;
+    await this.fh!.close().catch(() => undefined);
+    this.fh = undefined;
+    this.live = undefined;
+    throw new OutputWriteError(`${path} was deleted or replaced while being written; the consumer starts a new segment and ` +
+      'writes the uncommitted lines again (take only closed segments, *.jsonl and *.jsonl.gz, from OUTPUT_DIR)', { retriable: true });
   }
 
   /** Closes the segment (fsynced already) when it is at its size or age limit. */

@@ -15,7 +15,7 @@ import { StandaloneKafkaProbe } from '../sink/probe.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
 import { OutputDir } from './output-dir.js';
-import { OutputLock } from './output-lock.js';
+import { OutputInUseError, OutputLock } from './output-lock.js';
 
 export interface SupervisorDeps {
   config: Config;
@@ -87,7 +87,10 @@ export class Supervisor {
   async run(): Promise<void> {
     const { config } = this.deps;
     await mkdir(config.pool.outputDir, { recursive: true });
-    const lock = await OutputLock.acquire(config.pool.outputDir, config.pool.instance, this.log);
+    const lock = await OutputLock.acquire(config.pool.outputDir, config.pool.instance, this.log, (why) => {
+      this.fatal ??= new OutputInUseError(why);
+      this.requestStop();
+    });
     try {
       await this.runLocked();
     } finally {

@@ -8,6 +8,7 @@ import type { ChangeEncoder } from '../codec/change-encoder.js';
 import type { TxProducer } from '../sink/tx-producer.js';
 import type { ChangeEvent } from '../model/change.js';
 import type { BinlogPosition } from './checkpoint.js';
+import { crashPoint } from '../faults.js';
 import { cursorOf, readChunks, type Cursor } from './snapshot.js';
 
 export interface SnapshotRun {
@@ -49,6 +50,7 @@ export async function emitSnapshot(run: SnapshotRun): Promise<{ rows: number; st
     }
     const cp = run.checkpoint(cursorOf(chunk[chunk.length - 1]!), rows);
     await run.producer.send(cp.topic, 0, cp.value, Buffer.from(cp.key));
+    crashPoint('snapshot.chunk');
     await run.producer.commit();
     run.onChunk?.(rows);
     if (run.shouldStop?.()) return { rows, stopped: true };

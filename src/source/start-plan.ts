@@ -18,9 +18,10 @@ import type { CheckpointStore } from './checkpoint-store.js';
 import type { SourceMetrics } from './metrics.js';
 import type { ServerFacts } from './preflight.js';
 import { ChangeRecords } from './records.js';
-import { liveKeysOnTopic } from './reconcile.js';
+import { lastRowsOnTopic, liveKeysOnTopic } from './reconcile.js';
 import { emitSnapshot } from './snapshot-emitter.js';
 import { openConsistentSnapshot, tableColumns } from './snapshot.js';
+import { crashPoint } from '../faults.js';
 
 export interface StartPlanDeps {
   config: Config;
@@ -118,9 +119,11 @@ export class StartPlan {
         log.info(`stopped during the snapshot after ${rows} rows; it resumes there`);
         return undefined;
       }
+      // Deletes go out in transactions of their own: a crash between them is safe, since the next run's scan
+      // sees the deletes already committed and does not repeat them.
+      if (progress.reconcile) await this.reconcileDeletes(producer, conn, encoder, server, base, log);
       const done: Checkpoint = { ...base, writtenAtMs: Date.now() };
       await producer.begin();
-      if (progress.reconcile) await this.reconcileDeletes(producer, conn, encoder, server, base, log);
       await store.add(producer, done);
       await producer.commit();
       log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${done.file}:${done.pos}`);
@@ -134,20 +137,30 @@ export class StartPlan {
   private async reconcileDeletes(producer: TxProducer, conn: mysql.Connection, encoder: ChangeEncoder, server: ServerFacts,
     base: Checkpoint, log: Logger): Promise<void> {
     const { config, registry, metrics } = this.d;
-    const [rows] = await conn.query<Array<{ id: number } & mysql.RowDataPacket>>(`SELECT id FROM \`${config.mysql.table}\``);
-    const inTable = new Set(rows.map((r) => Number(r.id)));
-    const live = await liveKeysOnTopic(config.kafka, config.kafka.topic, registry);
-    const records = new ChangeRecords({ encoder, topic: config.kafka.topic, tombstones: config.source.tombstones, metrics });
-    let vanished = 0;
-    for (const [id, last] of live) {
-      if (inTable.has(id)) continue;
-      const event: ChangeEvent = {
-        op: 'd', id, row: last,
-        source: { serverId: server.serverId, db: config.mysql.database, table: config.mysql.table, file: base.file, pos: base.pos, row: vanished, gtid: null, tsMs: Date.now(), snapshot: true },
-      };
-      await records.send(producer, [event], Date.now());
-      vanished++;
+    const chunk = config.source.snapshotChunk;
+    const live = [...await liveKeysOnTopic(config.kafka, config.kafka.topic, registry)];
+    const vanished = new Set<number>();
+    for (let i = 0; i < live.length; i += chunk) {
+      const batch = live.slice(i, i + chunk);
+      const [rows] = await conn.query<Array<{ id: number } & mysql.RowDataPacket>>(`SELECT id FROM \`${config.mysql.table}\` WHERE id IN (?)`, [batch]);
+      const present = new Set(rows.map((r) => Number(r.id)));
+      for (const id of batch) if (!present.has(id)) vanished.add(id);
     }
-    log.warn(`reconciled deletes after the purged binlog: ${vanished} keys alive on the topic are gone from the table`);
+    const lastRows = vanished.size > 0 ? await lastRowsOnTopic(config.kafka, config.kafka.topic, registry, vanished) : new Map();
+    const records = new ChangeRecords({ encoder, topic: config.kafka.topic, tombstones: config.source.tombstones, metrics });
+    const ids = [...vanished];
+    let transactions = 0;
+    for (let i = 0; i < ids.length; i += chunk) {
+      const events: ChangeEvent[] = ids.slice(i, i + chunk).map((id, j) => ({
+        op: 'd', id, row: lastRows.get(id)!,
+        source: { serverId: server.serverId, db: config.mysql.database, table: config.mysql.table, file: base.file, pos: base.pos, row: i + j, gtid: null, tsMs: Date.now(), snapshot: true },
+      }));
+      await producer.begin();
+      await records.send(producer, events, Date.now());
+      crashPoint('source.reconcile');
+      await producer.commit();
+      transactions++;
+    }
+    log.warn(`reconciled deletes after the purged binlog: ${ids.length} keys alive on the topic are gone from the table (${transactions} transactions)`);
   }
 }

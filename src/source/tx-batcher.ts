@@ -10,6 +10,7 @@ import type { KafkaRecord } from '../codec/change-encoder.js';
 import type { TxProducer } from '../sink/tx-producer.js';
 import type { BinlogPosition, Checkpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { crashPoint } from '../faults.js';
 
 export interface TxBatcherOptions {
   producer: TxProducer;
@@ -115,7 +116,9 @@ export class TxBatcher {
     this.filling = empty();
     const checkpoint: Checkpoint = { ...f.boundary!, changes: this.committed.changes + f.changes, writtenAtMs: Date.now(), owner: this.o.store.owner };
     await this.o.store.add(this.o.producer, checkpoint);
+    crashPoint('source.produced');
     this.inFlight = this.o.producer.commit().then(() => {
+      crashPoint('source.committed');
       this.inFlight = undefined;
       this.committed = checkpoint;
       this.o.onCommitted(checkpoint, f.changes);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isClosedOutput } from '../../src/pool/segment-name.js';
+import { record, tally } from '../faults/report.js';
 import { adminConnection, uniqueName } from './helpers.js';
 import { assertEachChangeOnce, countLines, readOutput, startPool, stopPool } from './pool-helpers.js';
 import { changesOnly, isolatedSource, readTopic, startSource, stopSource, waitCaughtUp, waitFor } from './source-helpers.js';
@@ -62,5 +63,11 @@ test('a full output disk: the pool says so, loses nothing, and goes on once a lo
   // What is left open on the tmpfs is complete too: take it, as a loader would after the pool stopped.
   mkdirSync(join(loaded, 'open'));
   for (const f of readdirSync(disk).filter((n) => n.endsWith('.open'))) copyFileSync(join(disk, f), join(loaded, 'open', f.replace(/\.open$/, '')));
-  assertEachChangeOnce([...readOutput(loaded), ...readOutput(join(loaded, 'open'))], expected);
+  const all = [...readOutput(loaded), ...readOutput(join(loaded, 'open'))];
+  record({
+    suite: 'service faults', fault: 'the output disk full (a 4 MiB tmpfs), a loader taking closed segments away',
+    outcome: 'each consumer names the full disk (ENOSPC) in one line, closes the segment in hand and retries; it goes on as space is freed',
+    ...tally(all.map((l) => `${l.line._meta.partition}:${l.line._meta.offset}`), expected.size),
+  });
+  assertEachChangeOnce(all, expected);
 });

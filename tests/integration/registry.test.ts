@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
+import { SchemaIncompatibleError } from '../../src/codec/errors.js';
+import { Registry } from '../../src/codec/registry.js';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { config, uniqueName } from './helpers.js';
 
@@ -47,4 +49,20 @@ test('the registry enforces BACKWARD compatibility', async () => {
   const { id } = await registry.register(
     { type: SchemaType.AVRO, schema: JSON.stringify(compatible) }, { subject, compatibility: COMPATIBILITY.BACKWARD });
   assert.ok(id > 0);
+});
+
+test('a schema the registry refuses as incompatible is a SchemaIncompatibleError (exit 4) naming the change and the setting, not an outage', async () => {
+  const registry = new Registry(config.registry);
+  const subject = uniqueName('stack-refused-value');
+  const parsed = JSON.parse(seedSchema) as { fields: unknown[] };
+  await registry.register(subject, JSON.stringify({ ...parsed, fields: [...parsed.fields, { name: 'stock', type: ['null', 'int'], default: null }] }));
+  const changed = JSON.stringify({ ...parsed, fields: [...parsed.fields, { name: 'stock', type: ['null', 'string'], default: null }] });
+  await assert.rejects(registry.register(subject, changed), (err: unknown) => {
+    assert.ok(err instanceof SchemaIncompatibleError, String(err));
+    assert.equal(err.exitCode, 4);
+    assert.equal(err.retriable, false);
+    assert.match(err.message, /column stock changed from int \(nullable\) to string \(nullable\)/);
+    assert.match(err.message, /set the subject's compatibility to NONE/);
+    return true;
+  });
 });

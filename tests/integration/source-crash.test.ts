@@ -4,23 +4,12 @@
  * order per key, and replaying the topic gives the table's state.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2';
-import { changesOnly, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor, type RunningSource } from './source-helpers.js';
+import { changesOnly, runGenerator, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor, type RunningSource } from './source-helpers.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
-function generate(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/generate.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`generator exited ${code}`))));
-  });
-}
 
 test('kill -9 five times during 100k changes: every change exactly once, in order per key', { timeout: 600_000 }, async (t) => {
   const started = await streamingSource(t, { SOURCE_BATCH_MAX: '2000' });
@@ -28,7 +17,7 @@ test('kill -9 five times during 100k changes: every change exactly once, in orde
   let source: RunningSource = started.source;
   t.after(() => stopSource(source, 'SIGKILL'));
 
-  const workload = generate(['--rows', '40000', '--updates', '50000', '--deletes', '10000', '--tx-size', '100', '--rate', '8000']);
+  const workload = runGenerator(['--rows', '40000', '--updates', '50000', '--deletes', '10000', '--tx-size', '100', '--rate', '8000']);
   let done = false;
   void workload.then(() => { done = true; }, () => { done = true; });
   let kills = 0;

@@ -7,7 +7,11 @@ import { fromValueRecord } from '../../src/codec/value-record.js';
 import { unframe } from '../../src/codec/wire.js';
 import { readCheckpoint, type Checkpoint } from '../../src/source/checkpoint.js';
 import { adminConnection, config, uniqueName } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startCommand, stopCommand, type Running } from './process.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface SourceEnv {
   KAFKA_TOPIC: string;
@@ -113,4 +117,14 @@ export async function streamingSource(t: { after(fn: () => unknown): void }, ext
   await waitFor('the daemon to start streaming', async () => source.output().includes('starting at the binlog'), 60_000)
     .catch((err: Error) => { throw new Error(`${err.message}; the daemon said:\n${source.output().split('\n').slice(-20).join('\n')}`); });
   return { env, admin, source };
+}
+
+/** Runs `generate` with these arguments; resolves with what it printed. */
+export function runGenerator(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/generate.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`generator exited ${code}`))));
+  });
 }

@@ -9,6 +9,7 @@ import { valueSchemaFor, type ValueSchema } from '../../../src/codec/value-schem
 import { frame, unframe } from '../../../src/codec/wire.js';
 import type { ChangeEvent } from '../../../src/model/change.js';
 import { rowsToChanges } from '../../../src/source/change.js';
+import { avroTypeOfSqlType } from '../../../src/source/snapshot.js';
 
 const seedType = avro.Type.forSchema(JSON.parse(readFileSync(new URL('../../../schemas/product-seed.avsc', import.meta.url), 'utf8')));
 const PRODUCT = [
@@ -89,6 +90,16 @@ test('MySQL type codes map to lossless Avro types', () => {
   assert.equal(avroTypeOf(8, null), 'string'); // BIGINT beyond 2^53
   assert.equal(avroTypeOf(252, 'utf8mb4'), 'string'); // TEXT
   assert.equal(avroTypeOf(252, null), 'bytes'); // BLOB
+  assert.equal(avroTypeOf(15, 'utf8mb4'), 'string'); // VARCHAR
+  assert.equal(avroTypeOf(254, 'latin1'), 'string'); // CHAR, ENUM, SET
+});
+
+test('a binary column has one Avro type whether it comes from the binlog or the snapshot', () => {
+  for (const [code, sqlType, full] of [[15, 'varbinary', 'varbinary(16)'], [254, 'binary', 'binary(4)'], [252, 'blob', 'blob']] as const) {
+    assert.equal(avroTypeOf(code, null), 'bytes', `${sqlType} from the binlog`);
+    assert.equal(avroTypeOfSqlType(sqlType, full, null), 'bytes', `${sqlType} from INFORMATION_SCHEMA`);
+  }
+  assert.equal(avroTypeOf(15, 'utf8mb4'), avroTypeOfSqlType('varchar', 'varchar(64)', 'utf8mb4'));
 });
 
 test('the Confluent wire format frames and unframes, and rejects what is not framed', () => {

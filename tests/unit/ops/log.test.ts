@@ -34,3 +34,14 @@ for (const format of ['json', 'pretty'] as const) {
     }
   });
 }
+
+test('secrets of one to three characters are scrubbed where they stand alone, not out of other words', async () => {
+  const stream = new PassThrough();
+  let out = '';
+  stream.on('data', (c: Buffer) => { out += c.toString(); });
+  const logger = createLogger({ format: 'json', secrets: ['ab', 'x', 'p$w'], stream });
+  logger.warn('login cdc:ab@127.0.0.1 refused (password "x"), then p$w; about the table xyz');
+  await flushLogger(logger);
+  const { message } = JSON.parse(out) as { message: string };
+  assert.equal(message, 'login cdc:***@127.0.0.1 refused (password "***"), then ***; about the table xyz');
+});

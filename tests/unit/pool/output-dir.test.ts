@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import type { SegmentPolicy } from '../../../src/config.js';
 import { OutputDir } from '../../../src/pool/output-dir.js';
 import { repairTornTail } from '../../../src/pool/output-index.js';
 import { MANIFEST_FILE, readManifest } from '../../../src/pool/segment-manifest.js';
-import { SegmentWriter } from '../../../src/pool/segment-writer.js';
+import { OutputWriteError, SegmentWriter } from '../../../src/pool/segment-writer.js';
 
 const line = (partition: number, offset: number) => `${JSON.stringify({ id: 1, _meta: { topic: 't', partition, offset } })}\n`;
 const policy = (over: Partial<SegmentPolicy> = {}): SegmentPolicy => ({
@@ -96,7 +96,6 @@ test('a crash between the manifest entry and the rename, or mid-compression, is 
   const closed = join(dir, 'consumer-2.000001.jsonl');
   writeFileSync(`${closed}.open`, readFileSync(closed));
   writeFileSync(`${closed}.gz.tmp`, 'half a gzip');
-  const { unlinkSync } = await import('node:fs');
   unlinkSync(closed);
   const { out: next, report } = await OutputDir.open(dir, policy({ gzip: true }));
   await next.drain();
@@ -138,4 +137,19 @@ test('a failed append is cut back: no torn line is left between whole ones', asy
   await batch(out, w2, 0, [2]);
   await w2.close();
   assert.equal(readFileSync(path, 'utf8'), line(0, 1) + line(0, 2));
+});
+
+test('an open segment deleted under the writer is noticed at the next fsync, before that batch counts as written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'out-'));
+  const { out } = await OutputDir.open(dir, policy());
+  const w = new SegmentWriter(out, 'consumer-5', false);
+  await batch(out, w, 0, [1]);
+  unlinkSync(join(dir, 'consumer-5.000001.jsonl.open'));
+  await assert.rejects(batch(out, w, 0, [2]), (err: Error) => err instanceof OutputWriteError && /was deleted or replaced while being written/.test(err.message));
+  assert.equal(out.index.written('t', 0), 1, 'the batch that went into the deleted file is not in the index: it is redelivered');
+  await w.close();
+  const again = new SegmentWriter(out, 'consumer-5', false);
+  await batch(out, again, 0, [2]);
+  await again.close();
+  assert.equal(readFileSync(join(dir, 'consumer-5.000002.jsonl.open'), 'utf8'), line(0, 2));
 });
