@@ -8,7 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { RESULTS, type Finding } from '../tests/faults/report.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const findings = readFileSync(RESULTS, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding & { at: string });
+// A case run again (a rerun of one file) replaces its earlier finding.
+const latest = new Map<string, Finding & { at: string }>();
+for (const line of readFileSync(RESULTS, 'utf8').split('\n').filter(Boolean)) {
+  const f = JSON.parse(line) as Finding & { at: string };
+  latest.set(`${f.suite}\n${f.fault}`, f);
+}
+const findings = [...latest.values()];
 const cell = (n: number | null) => (n === null ? '—' : String(n));
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const suites = [...new Set(findings.map((f) => f.suite))];

@@ -24,7 +24,8 @@ for (const point of ['source.produced', 'source.committed'] as const) {
     const { env, admin } = started;
     let source: RunningSource = started.source;
     t.after(() => stopSource(source, 'SIGKILL'));
-    const workload = runGenerator(['--rows', '15000', '--updates', '15000', '--deletes', '3000', '--tx-size', '50', '--rate', '4000']);
+    // About 30 s of writes: every round crashes while changes still arrive.
+    const workload = runGenerator(['--rows', '20000', '--updates', '20000', '--deletes', '5000', '--tx-size', '50', '--rate', '1500']);
     await stopSource(source);
     for (let round = 0; round < ROUNDS; round++) {
       source = startSource({ ...env, SOURCE_BATCH_MAX: '500', CDC_FAULT: `${point}:${2 + Math.floor(Math.random() * 20)}` });
@@ -43,7 +44,7 @@ for (const point of ['source.produced', 'source.committed'] as const) {
     });
     const counts = tally(coords.map((c) => `${c.file}:${c.pos}:${c.row}`), expected);
     record({
-      suite: 'crash points', fault: `source: kill -9 at ${point} (${ROUNDS} times, while 4000 changes/s are written)`,
+      suite: 'crash points', fault: `source: kill -9 at ${point} (${ROUNDS} times, while 1500 changes/s are written)`,
       outcome: point === 'source.produced' ? 'the open Kafka transaction is aborted by the next start (fenced); it resumes from the last committed checkpoint'
         : 'the committed transaction holds its checkpoint: the next start resumes after it, nothing is produced twice',
       ...counts,
