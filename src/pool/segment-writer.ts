@@ -117,7 +117,7 @@ export class SegmentWriter {
     const e = err as NodeJS.ErrnoException;
     const path = this.seg ? this.out.path(this.seg) : this.out.dir;
     const hint = e.code === 'ENOSPC' ? 'the disk is full: free space there; the consumer retries and loses nothing'
-      : e.code === 'EACCES' || e.code === 'EROFS' ? 'the file or directory is not writable: fix its permissions; the consumer retries'
+      : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' ? 'the file or directory is not writable (permissions, an immutable flag, a read-only mount): fix it; the consumer retries and loses nothing'
         : 'the consumer retries from its last committed offset';
     return new OutputWriteError(`${doing} ${path} failed (${e.code ?? e.message}); ${hint}`, { cause: err, retriable: true });
   }
