@@ -6,6 +6,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 
 STACK_MYSQL_PORT="${STACK_MYSQL_PORT:-3307}"
+# Oracle MySQL 9.7 (scripts/stack/mysql.sh), beside MariaDB; STACK_MYSQL_SERVER=mysql points stack:env/sql at it.
+STACK_MYSQL97_PORT="${STACK_MYSQL97_PORT:-3308}"
+STACK_MYSQL_SERVER="${STACK_MYSQL_SERVER:-mariadb}"
 STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
 STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
 # A second listener with SASL/PLAIN, so authenticated clients (and that no secret reaches a log) are tested for real.
@@ -106,4 +109,31 @@ print_status() { # name port pidfile log healthy-function
     printf '%-9s down  127.0.0.1:%-6s %-11s log %s\n' "$name" "$port" "" "$log"
     return 1
   fi
+}
+
+# The database services a plain stack:up starts: STACK_MYSQL_SERVER=mariadb (default), mysql, or both.
+default_databases() {
+  case "$STACK_MYSQL_SERVER" in
+    mariadb) echo mariadb ;;
+    mysql) echo mysql ;;
+    both) echo mariadb mysql ;;
+    *) die "STACK_MYSQL_SERVER=$STACK_MYSQL_SERVER: expected mariadb, mysql or both" ;;
+  esac
+}
+
+# Idempotent SQL for either server: the database, the seed's table and the two accounts, bound to loopback. The
+# table's file is inlined: MySQL's client sends `source` to the server when it reads from a pipe.
+stack_bootstrap_sql() {
+  cat <<SQL
+CREATE DATABASE IF NOT EXISTS \`$STACK_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+USE \`$STACK_DB\`;
+$(cat "$ROOT/mysql-conf/init/10-product.sql")
+CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_CDC_PASSWORD';
+CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'localhost' IDENTIFIED BY '$STACK_CDC_PASSWORD';
+GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
+GRANT SELECT ON \`$STACK_DB\`.product TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
+CREATE USER IF NOT EXISTS '$STACK_ADMIN_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_ADMIN_PASSWORD';
+CREATE USER IF NOT EXISTS '$STACK_ADMIN_USER'@'localhost' IDENTIFIED BY '$STACK_ADMIN_PASSWORD';
+GRANT ALL PRIVILEGES ON *.* TO '$STACK_ADMIN_USER'@'127.0.0.1', '$STACK_ADMIN_USER'@'localhost';
+SQL
 }

@@ -59,21 +59,8 @@ mariadb_up() {
   mariadb_bootstrap
 }
 
-# Idempotent: the database, the seed's table and the two accounts.
-mariadb_bootstrap() {
-  mariadb_client <<SQL
-CREATE DATABASE IF NOT EXISTS \`$STACK_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-USE \`$STACK_DB\`;
-source $ROOT/mysql-conf/init/10-product.sql;
-CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_CDC_PASSWORD';
-CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'localhost' IDENTIFIED BY '$STACK_CDC_PASSWORD';
-GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
-GRANT SELECT ON \`$STACK_DB\`.product TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
-CREATE USER IF NOT EXISTS '$STACK_ADMIN_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_ADMIN_PASSWORD';
-CREATE USER IF NOT EXISTS '$STACK_ADMIN_USER'@'localhost' IDENTIFIED BY '$STACK_ADMIN_PASSWORD';
-GRANT ALL PRIVILEGES ON *.* TO '$STACK_ADMIN_USER'@'127.0.0.1', '$STACK_ADMIN_USER'@'localhost';
-SQL
-}
+# Idempotent: the database, the seed's table and the two accounts (stack_bootstrap_sql).
+mariadb_bootstrap() { stack_bootstrap_sql | mariadb_client; }
 
 mariadb_down() {
   if pid_alive "$MARIADB_PID"; then
