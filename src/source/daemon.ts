@@ -188,7 +188,7 @@ export class SourceDaemon {
       });
       this.queued = () => channel.size;
       reader = new BinlogReader({
-        mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId,
+        mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId, flavor: server.flavor,
         db: config.mysql.database, table: config.mysql.table, start: checkpoint,
         onItem: (item) => {
           if (item.kind === 'changes') this.metrics.changesRead.inc(item.changes.length);

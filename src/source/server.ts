@@ -1,0 +1,37 @@
+/**
+ * What differs between MariaDB and Oracle MySQL when asking a server where its binlog stands. MySQL 8.2 renamed
+ * SHOW MASTER STATUS (9.x no longer parses it); MariaDB knows only the old name. MySQL's status row carries the
+ * executed GTID set of that very point, so file, position and GTIDs never disagree.
+ */
+import type mysql from 'mysql2/promise';
+import type { BinlogPosition } from './checkpoint.js';
+
+export type Flavor = 'mariadb' | 'mysql';
+
+/** The server's kind and whether it still knows SHOW MASTER STATUS, from its version string. */
+export function flavorOf(version: string): { flavor: Flavor; statusSql: string } {
+  if (/mariadb/i.test(version)) return { flavor: 'mariadb', statusSql: 'SHOW MASTER STATUS' };
+  const [major = 0, minor = 0] = version.split(/[.-]/).map(Number);
+  const renamed = major > 8 || (major === 8 && minor >= 2);
+  return { flavor: 'mysql', statusSql: renamed ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS' };
+}
+
+export async function serverVersion(conn: mysql.Connection): Promise<string> {
+  const [rows] = await conn.query<Array<{ v: string } & mysql.RowDataPacket>>('SELECT VERSION() AS v');
+  return rows[0]?.v ?? '';
+}
+
+/** Where the binlog ends now, with the GTID position (MariaDB) or executed GTID set (MySQL) there; undefined when the binlog is off. */
+export async function binlogHead(conn: mysql.Connection, version: string): Promise<BinlogPosition | undefined> {
+  const { flavor, statusSql } = flavorOf(version);
+  const [status] = await conn.query<Array<{ File: string; Position: number; Executed_Gtid_Set?: string } & mysql.RowDataPacket>>(statusSql);
+  const head = status[0];
+  if (!head) return undefined;
+  let gtid: string | null;
+  if (flavor === 'mysql') gtid = (head.Executed_Gtid_Set ?? '').replace(/\s/g, '') || null;
+  else {
+    const [rows] = await conn.query<Array<{ g: string | null } & mysql.RowDataPacket>>('SELECT @@gtid_binlog_pos AS g');
+    gtid = rows[0]?.g || null;
+  }
+  return { file: head.File, pos: Number(head.Position), gtid };
+}

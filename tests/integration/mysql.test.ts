@@ -1,0 +1,80 @@
+/**
+ * Oracle MySQL only (scripts/test.sh runs this file in its MySQL 9.7 pass, never against MariaDB): the executed
+ * GTID set carried in the checkpoint across a resume, a first caching_sha2_password login without TLS, and the
+ * settings preflight refuses with one line naming them.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GtidSet } from '@vlasky/zongji';
+import type { RowDataPacket } from 'mysql2';
+import { adminConnection, freshId } from './helpers.js';
+import { binlogEnd, changesOnly, isolatedSource, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor } from './source-helpers.js';
+
+const canonical = (set: string | null) => GtidSet.parse((set ?? '').replace(/\s/g, '')).toString();
+
+test('the server is Oracle MySQL with GTIDs on', async (t) => {
+  const admin = await adminConnection();
+  t.after(() => admin.end());
+  const [[v]] = await admin.query<RowDataPacket[]>('SELECT VERSION() AS version, @@gtid_mode AS gtid');
+  assert.doesNotMatch(String(v!.version), /mariadb/i, 'this file runs in the MySQL pass only');
+  assert.equal(v!.gtid, 'ON');
+});
+
+test('the checkpoint carries the executed GTID set, and keeps it across a resume and a cold credential cache', async (t) => {
+  const { env, admin, source: first } = await streamingSource(t);
+  const ids = [freshId(), freshId()];
+  await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'gtid before', 'Toys', 1)", [ids[0]]);
+  const before = await waitCaughtUp(env, admin);
+  assert.equal(canonical(before.gtid), canonical((await binlogEnd(admin)).gtid), 'the set at the binlog end');
+  assert.equal(await stopSource(first), 0);
+
+  // While the source is down: a change to pick up, and the server forgets cached logins, so the next connection
+  // of both clients (mysql2, the binlog's) is a full caching_sha2_password exchange over a plain connection.
+  await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'gtid while down', 'Toys', 2)", [ids[1]]);
+  await admin.query('FLUSH PRIVILEGES');
+  const second = startSource(env);
+  t.after(() => stopSource(second, 'SIGKILL'));
+  await waitFor('the source to resume', async () => second.output().includes('resuming from checkpoint'), 60_000);
+  const resumedWith = JSON.parse(second.output().split('\n').find((l) => l.includes('resuming from checkpoint'))!) as { gtid: string };
+  assert.equal(canonical(resumedWith.gtid), canonical(before.gtid), 'resumed with the stored set');
+  const after = await waitCaughtUp(env, admin);
+  assert.equal(canonical(after.gtid), canonical((await binlogEnd(admin)).gtid), 'the set grew with the transactions read after the resume');
+  assert.notEqual(canonical(after.gtid), canonical(before.gtid));
+
+  const landed = changesOnly(await readTopic(env.KAFKA_TOPIC)).filter((l) => ids.map(String).includes(l.key));
+  assert.deepEqual(landed.map((l) => l.key).sort(), ids.map(String).sort(), 'each change once');
+  for (const l of landed) {
+    const gtid = String((l.value!.source as { gtid: string }).gtid);
+    assert.match(gtid, /^[0-9a-f-]{36}:\d+$/, 'each row carries its transaction\'s uuid:gno');
+    assert.ok(GtidSet.parse(after.gtid!).contains(gtid), `${gtid} is in the checkpoint's set`);
+  }
+  assert.equal(await stopSource(second), 0);
+});
+
+/** Starts a source with one global setting changed, restoring it afterwards; resolves to its exit code and output. */
+async function sourceWith(t: { after(fn: () => unknown): void }, setting: string, value: string, restore: string) {
+  const admin = await adminConnection();
+  t.after(async () => {
+    await admin.query(`SET GLOBAL ${setting} = ${restore}`);
+    await admin.end();
+  });
+  await admin.query(`SET GLOBAL ${setting} = ${value}`);
+  const source = startSource(isolatedSource());
+  t.after(() => stopSource(source, 'SIGKILL'));
+  const code = await Promise.race([source.exited, new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000).unref())]);
+  return { code, output: source.output() };
+}
+
+for (const [setting, value, restore] of [
+  ['binlog_row_metadata', 'MINIMAL', 'FULL'],
+  ['binlog_row_image', 'MINIMAL', 'FULL'],
+  ['binlog_transaction_compression', 'ON', 'OFF'],
+] as const) {
+  test(`${setting}=${value}: the source refuses to start with exit 2 and one line naming the setting`, async (t) => {
+    const { code, output } = await sourceWith(t, setting, `'${value}'`, `'${restore}'`);
+    assert.equal(code, 2, output.slice(-1500));
+    const line = output.split('\n').find((l) => l.includes(`${setting}=`));
+    assert.ok(line, `no line names ${setting}:\n${output.slice(-1500)}`);
+    assert.match(line, new RegExp(`needs ${setting}=${restore}`));
+  });
+}
