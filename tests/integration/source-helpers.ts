@@ -41,8 +41,14 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-/** Where the binlog ends now (with its GTIDs), on either server. */
-export async function binlogEnd(admin: mysql.Connection): Promise<BinlogPosition> {
+/** Where the binlog ends now, on either server. */
+export async function binlogEnd(admin: mysql.Connection): Promise<{ file: string; pos: number }> {
+  const { file, pos } = await binlogEndWithGtids(admin);
+  return { file, pos };
+}
+
+/** Where the binlog ends now, with the GTID position (MariaDB) or executed set (MySQL) there. */
+export async function binlogEndWithGtids(admin: mysql.Connection): Promise<BinlogPosition> {
   return (await binlogHead(admin, await serverVersion(admin)))!;
 }
 
