@@ -32,6 +32,7 @@ log-error    = $MARIADB_LOG
 port         = $STACK_MYSQL_PORT
 bind-address = 127.0.0.1
 skip-name-resolve
+$(stack_tls_cnf)
 
 [client]
 socket       = $MARIADB_SOCK
@@ -44,6 +45,7 @@ mariadb_healthy() { mariadb-admin --defaults-file="$MARIADB_CNF" --socket="$MARI
 mariadb_up() {
   if pid_alive "$MARIADB_PID" && mariadb_healthy; then say "mariadb: already up on 127.0.0.1:$STACK_MYSQL_PORT"; return 0; fi
   mariadb_install
+  stack_tls
   mariadb_write_cnf
   if [[ ! -d "$MARIADB_DIR/data/mysql" ]]; then
     say "mariadb: initialising $MARIADB_DIR/data"

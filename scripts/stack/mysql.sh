@@ -105,6 +105,7 @@ log_error        = $MYSQL_LOG
 port             = $STACK_MYSQL97_PORT
 bind_address     = 127.0.0.1
 skip_name_resolve
+$(stack_tls_cnf)
 
 [client]
 socket           = $MYSQL_SOCK
@@ -120,6 +121,7 @@ mysql97_healthy() {
 mysql97_up() {
   if pid_alive "$MYSQL_PID" && mysql97_healthy; then say "mysql: already up on 127.0.0.1:$STACK_MYSQL97_PORT"; return 0; fi
   mysql97_install
+  stack_tls
   mysql97_write_cnf
   if [[ ! -d "$MYSQL_DIR/data/mysql" ]]; then
     say "mysql: initialising $MYSQL_DIR/data"

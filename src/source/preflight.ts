@@ -6,7 +6,7 @@
 import mysql from 'mysql2/promise';
 import { connectMysql, ServerConfigError } from '../mysql.js';
 import type { BinlogPosition } from './checkpoint.js';
-import { binlogHead, flavorOf, serverVersion, type Flavor } from './server.js';
+import { binlogHead, flavorOf, mysqlGtidSetAt, serverVersion, type Flavor } from './server.js';
 
 export interface ServerFacts {
   serverId: number;
@@ -58,10 +58,15 @@ export async function preflightFlavor(conn: mysql.Connection): Promise<Flavor> {
   return flavorOf(await serverVersion(conn)).flavor;
 }
 
-/** MariaDB's GTID position at a binlog file and position (BINLOG_GTID_POS); null when the server cannot say. */
-export async function gtidPositionAt(options: mysql.ConnectionOptions, at: { file: string; pos: number }): Promise<string | null> {
+/**
+ * The GTIDs committed before a binlog file and position, for a start point that has none (a checkpoint from
+ * before GTIDs were recorded, a move to a file and position): MariaDB's position (BINLOG_GTID_POS) or MySQL's
+ * executed set. Null when the server cannot say.
+ */
+export async function gtidPositionAt(options: mysql.ConnectionOptions, flavor: Flavor, at: { file: string; pos: number }): Promise<string | null> {
   const conn = await connectMysql(options);
   try {
+    if (flavor === 'mysql') return await mysqlGtidSetAt(conn, at);
     const [rows] = await conn.query<Array<{ g: string | null } & mysql.RowDataPacket>>('SELECT BINLOG_GTID_POS(?, ?) AS g', [at.file, at.pos]);
     return rows[0]?.g ?? null;
   } catch {

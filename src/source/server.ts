@@ -3,6 +3,7 @@
  * SHOW MASTER STATUS (9.x no longer parses it); MariaDB knows only the old name. MySQL's status row carries the
  * executed GTID set of that very point, so file, position and GTIDs never disagree.
  */
+import { GtidSet } from '@vlasky/zongji';
 import type mysql from 'mysql2/promise';
 import type { BinlogPosition } from './checkpoint.js';
 
@@ -34,4 +35,26 @@ export async function binlogHead(conn: mysql.Connection, version: string): Promi
     gtid = rows[0]?.g || null;
   }
   return { file: head.File, pos: Number(head.Position), gtid };
+}
+
+type BinlogEventRow = { Pos: number; Event_type: string; Info: string } & mysql.RowDataPacket;
+
+/**
+ * MySQL has no BINLOG_GTID_POS: the file's Previous_gtids event gives the set when the file began, and each Gtid
+ * event before the position adds its transaction (a commit boundary, so every transaction begun before it ended
+ * before it). One page of SHOW BINLOG EVENTS at a time; null when the file has no Previous_gtids (GTIDs never on).
+ */
+export async function mysqlGtidSetAt(conn: mysql.Connection, at: { file: string; pos: number }): Promise<string | null> {
+  const page = 10_000;
+  let set: GtidSet | undefined;
+  for (let offset = 0; ; offset += page) {
+    const [events] = await conn.query<BinlogEventRow[]>(`SHOW BINLOG EVENTS IN ? LIMIT ${offset}, ${page}`, [at.file]);
+    for (const e of events) {
+      if (Number(e.Pos) >= at.pos) return set?.toString() ?? null;
+      if (e.Event_type === 'Previous_gtids') set = GtidSet.parse(e.Info.replace(/\s/g, ''));
+      const gtid = e.Event_type.startsWith('Gtid') ? /GTID_NEXT\s*=\s*'([^']+)'/.exec(e.Info)?.[1] : undefined;
+      if (gtid && set) set.add(gtid);
+    }
+    if (events.length < page) return set?.toString() ?? null;
+  }
 }

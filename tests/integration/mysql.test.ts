@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GtidSet } from '@vlasky/zongji';
 import type { RowDataPacket } from 'mysql2';
-import { adminConnection, freshId } from './helpers.js';
+import { readCheckpoint } from '../../src/source/checkpoint.js';
+import { adminConnection, config, freshId } from './helpers.js';
+import { startCommand } from './process.js';
 import { binlogEndWithGtids, changesOnly, isolatedSource, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor } from './source-helpers.js';
 
 const canonical = (set: string | null) => GtidSet.parse((set ?? '').replace(/\s/g, '')).toString();
@@ -49,6 +51,35 @@ test('the checkpoint carries the executed GTID set, and keeps it across a resume
     assert.ok(GtidSet.parse(after.gtid!).contains(gtid), `${gtid} is in the checkpoint's set`);
   }
   assert.equal(await stopSource(second), 0);
+});
+
+test('move-source to a binlog file and position records the executed GTID set there; the source resumes with it', async (t) => {
+  const { env, admin, source: first } = await streamingSource(t);
+  assert.equal(await stopSource(first), 0);
+  await waitFor('the stopped daemon\'s binlog connection to go', async () => {
+    const [rows] = await admin.query<RowDataPacket[]>(
+      "SELECT 1 FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'", [config.mysql.user]);
+    if (rows.length > 0) await admin.query('FLUSH BINARY LOGS'); // a stopped reader's dump thread ends at the next event
+    return rows.length === 0;
+  }, 30_000);
+  const ids = [freshId(), freshId()];
+  await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'before the mark', 'Toys', 1)", [ids[0]]);
+  const mark = await binlogEndWithGtids(admin);
+  await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'after the mark', 'Toys', 2)", [ids[1]]);
+
+  const move = startCommand('src/cli/move-source.ts', env, ['--to', `${mark.file}:${mark.pos}`]);
+  assert.equal(await move.exited, 0, move.output());
+  const moved = await readCheckpoint(config.kafka, env.CHECKPOINT_TOPIC, env.SOURCE_ID);
+  assert.equal(canonical(moved!.gtid), canonical(mark.gtid), 'the set read from the binlog at that point');
+
+  const source = startSource(env);
+  t.after(() => stopSource(source, 'SIGKILL'));
+  await waitFor('the source to resume', async () => source.output().includes('resuming from checkpoint'), 60_000);
+  const caught = await waitCaughtUp(env, admin);
+  assert.equal(canonical(caught.gtid), canonical((await binlogEndWithGtids(admin)).gtid));
+  const landed = changesOnly(await readTopic(env.KAFKA_TOPIC));
+  assert.deepEqual(landed.filter((l) => ids.map(String).includes(l.key)).map((l) => l.key), [String(ids[1])], 'only the change after the mark');
+  assert.equal(await stopSource(source), 0);
 });
 
 /** Starts a source with one global setting changed, restoring it afterwards; resolves to its exit code and output. */
