@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing, brings the local stack up, typechecks, and runs every test in one
 # node:test run against MariaDB (unit tests first; integration files one at a time, since some restart services),
-# then the source, snapshot/backfill, replay, kill -9 and TLS files again, with tests/integration/mysql.test.ts,
+# then the source (faults and ALTER TABLE included), snapshot/backfill, replay, kill -9 and TLS files again, with
+# tests/integration/mysql.test.ts,
 # against Oracle MySQL 9.7 (scripts/stack/mysql.sh). Tests reach the stack on the ports stack:env prints.
 # `--unit` runs the unit tests alone (no services needed).
 set -euo pipefail
@@ -31,8 +32,8 @@ run_tests "${unit[@]}" "${integration[@]}" || rc=$?
 # MySQL 9.7 is started only now: stack.test.ts stops every service and brings back the default ones.
 bash scripts/stack/up.sh mysql kafka registry
 stack_env --mysql
-echo "# MySQL 9.7 pass: the same source, snapshot, replay, crash and TLS tests, and mysql.test.ts"
-mysql_files=(source snapshot replay replay-crash source-crash database-tls mysql)
+echo "# MySQL 9.7 pass: the same source, faults, snapshot, replay, crash and TLS tests, and mysql.test.ts"
+mysql_files=(source source-faults snapshot replay replay-crash source-crash database-tls mysql)
 mysql_files=("${mysql_files[@]/#/tests/integration/}")
 run_tests "${mysql_files[@]/%/.test.ts}" || rc=$?
 exit $rc
