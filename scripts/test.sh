@@ -2,8 +2,8 @@
 # npm test: installs what is missing, brings the local stack up, typechecks, and runs every test in one
 # node:test run against MariaDB (unit tests first; integration files one at a time, since some restart services),
 # then the source (faults and ALTER TABLE included), snapshot/backfill, replay, kill -9 and TLS files again, with
-# tests/integration/mysql.test.ts,
-# against Oracle MySQL 9.7 (scripts/stack/mysql.sh). Tests reach the stack on the ports stack:env prints.
+# tests/integration/mysql.test.ts, against Oracle MySQL 9.7 (scripts/stack/mysql.sh). Tests reach the stack on
+# the ports stack:env prints.
 # `--unit` runs the unit tests alone (no services needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
