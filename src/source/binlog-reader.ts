@@ -38,6 +38,8 @@ export interface BinlogReaderOptions {
   db: string;
   table: string;
   start: BinlogPosition;
+  /** Start at the first transaction missing from start.gtid (MySQL), not at start.file/pos (purged). */
+  byGtid?: boolean;
   onItem: (item: SourceItem) => void;
   onError: (err: BinlogError) => void;
 }
@@ -90,8 +92,8 @@ export class BinlogReader {
       });
       this.zongji.start({
         serverId: this.o.serverId,
-        filename: this.o.start.file,
-        position: this.o.start.pos,
+        // By GTID the server names the file in its first (artificial) rotate, which zongji follows.
+        ...(this.o.byGtid ? { gtidSet: this.o.start.gtid ?? '' } : { filename: this.o.start.file, position: this.o.start.pos }),
         includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'gtid', 'mariadbgtid'],
         includeSchema: { [this.o.db]: [this.o.table] },
       });

@@ -189,6 +189,8 @@ export class SourceDaemon {
       this.queued = () => channel.size;
       reader = new BinlogReader({
         mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId, flavor: server.flavor,
+        // The start plan returns a checkpoint whose binlog is gone only when its GTID set can be resumed from.
+        byGtid: server.flavor === 'mysql' && !server.binlogs.includes(checkpoint.file),
         db: config.mysql.database, table: config.mysql.table, start: checkpoint,
         onItem: (item) => {
           if (item.kind === 'changes') this.metrics.changesRead.inc(item.changes.length);

@@ -58,3 +58,12 @@ export async function mysqlGtidSetAt(conn: mysql.Connection, at: { file: string;
     if (events.length < page) return set?.toString() ?? null;
   }
 }
+
+/**
+ * Whether a MySQL server can still send every transaction missing from `set`: nothing it purged is outside the
+ * set. Then a checkpoint whose binlog file is gone resumes by GTID instead of a snapshot.
+ */
+export async function gtidsStillOnServer(conn: mysql.Connection, set: string): Promise<boolean> {
+  const [rows] = await conn.query<Array<{ ok: number } & mysql.RowDataPacket>>('SELECT GTID_SUBSET(@@GLOBAL.gtid_purged, ?) AS ok', [set]);
+  return Number(rows[0]?.ok) === 1;
+}

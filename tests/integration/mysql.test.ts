@@ -1,7 +1,8 @@
 /**
  * Oracle MySQL only (scripts/test.sh runs this file in its MySQL 9.7 pass, never against MariaDB): the executed
- * GTID set carried in the checkpoint across a resume, a first caching_sha2_password login without TLS, and the
- * settings preflight refuses with one line naming them.
+ * GTID set carried in the checkpoint across a resume and a move, a resume by GTID set when the checkpoint's binlog
+ * is purged, a first caching_sha2_password login without TLS, and the settings preflight refuses with one line
+ * naming them.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -80,6 +81,38 @@ test('move-source to a binlog file and position records the executed GTID set th
   const landed = changesOnly(await readTopic(env.KAFKA_TOPIC));
   assert.deepEqual(landed.filter((l) => ids.map(String).includes(l.key)).map((l) => l.key), [String(ids[1])], 'only the change after the mark');
   assert.equal(await stopSource(source), 0);
+});
+
+test('the checkpoint\'s binlog purged, nothing after it: the source resumes by GTID set, no snapshot, nothing doubled', async (t) => {
+  const { env, admin, source: first } = await streamingSource(t);
+  const before = freshId();
+  await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'before the purge', 'Toys', 1)", [before]);
+  const stopped = await waitCaughtUp(env, admin);
+  assert.equal(await stopSource(first), 0);
+  await waitFor('the stopped daemon\'s binlog connection to go', async () => {
+    const [rows] = await admin.query<RowDataPacket[]>("SELECT 1 FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+    return rows.length === 0;
+  }, 30_000);
+  // The checkpoint's file is closed and purged; the transactions written since are all in the newer file.
+  await admin.query('FLUSH BINARY LOGS');
+  const after = [freshId(), freshId()];
+  for (const id of after) await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'after the purge', 'Toys', 2)", [id]);
+  const current = (await binlogEndWithGtids(admin)).file;
+  await admin.query(`PURGE BINARY LOGS TO '${current}'`);
+  const [logs] = await admin.query<RowDataPacket[]>('SHOW BINARY LOGS');
+  assert.ok(!logs.some((l) => l.Log_name === stopped.file), `${stopped.file} was purged`);
+
+  const second = startSource(env);
+  t.after(() => stopSource(second, 'SIGKILL'));
+  const caught = await waitCaughtUp(env, admin);
+  assert.match(second.output(), /resuming from checkpoint by its GTID set: binlog \S+ is no longer on the server/);
+  assert.doesNotMatch(second.output(), /falling back to a snapshot/);
+  assert.equal(caught.file, current, 'streaming continued in the newer file');
+  assert.equal(canonical(caught.gtid), canonical((await binlogEndWithGtids(admin)).gtid));
+  const landed = changesOnly(await readTopic(env.KAFKA_TOPIC)).filter((l) => [before, ...after].map(String).includes(l.key));
+  assert.deepEqual(landed.map((l) => l.key).sort(), [before, ...after].map(String).sort(), 'each change once');
+  assert.ok(landed.every((l) => l.value!.op === 'c'), 'no snapshot rows');
+  assert.equal(await stopSource(second), 0);
 });
 
 /** Starts a source with one global setting changed, restoring it afterwards; resolves to its exit code and output. */
