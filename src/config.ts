@@ -17,6 +17,15 @@ export interface MysqlConfig {
   password: string;
   database: string;
   table: string;
+  /** TLS to the server (MYSQL_SSL_MODE other than DISABLED); absent means a plain connection. */
+  tls?: MysqlTls;
+}
+
+/** MySQL's own --ssl-mode names: REQUIRED encrypts only; VERIFY_CA also checks the chain; VERIFY_IDENTITY the host too. */
+export interface MysqlTls {
+  mode: 'required' | 'verify_ca' | 'verify_identity';
+  /** PEM file of the CA that signed the server's certificate; Node's bundled CAs when absent. */
+  ca?: string;
 }
 
 export interface Config {
@@ -109,6 +118,8 @@ export const DEFAULTS = {
   MYSQL_TABLE: 'product',
   MYSQL_ADMIN_USER: 'shop_admin',
   MYSQL_ADMIN_PASSWORD: 'shop-admin-local',
+  MYSQL_SSL_MODE: 'DISABLED',
+  MYSQL_SSL_CA: '',
   KAFKA_BROKERS: '127.0.0.1:9092',
   KAFKA_TOPIC: 'product_updates',
   KAFKA_PARTITIONS: '10',
@@ -326,6 +337,15 @@ function httpUrl(env: Env, key: Key): string {
   return value.replace(/\/+$/, '');
 }
 
+function mysqlTls(env: Env): { tls?: MysqlTls } {
+  const mode = oneOf(env, 'MYSQL_SSL_MODE', ['disabled', 'required', 'verify_ca', 'verify_identity'], (v) => v.toLowerCase().replace(/-/g, '_'));
+  const ca = readableFile(env, 'MYSQL_SSL_CA');
+  if (ca && (mode === 'disabled' || mode === 'required')) {
+    throw new ConfigError(`MYSQL_SSL_CA is set but MYSQL_SSL_MODE=${mode.toUpperCase()} does not check certificates; set MYSQL_SSL_MODE=VERIFY_CA or VERIFY_IDENTITY`);
+  }
+  return mode === 'disabled' ? {} : { tls: { mode, ...(ca ? { ca } : {}) } };
+}
+
 function kafkaSecurity(env: Env): KafkaSecurity {
   const protocol = oneOf<SecurityProtocol>(env, 'KAFKA_SECURITY_PROTOCOL', ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'], (v) => v.toLowerCase());
   const usesSasl = protocol.startsWith('sasl_');
@@ -402,6 +422,7 @@ export function parseSettings(env: Settings): Config {
       password: raw(env, 'MYSQL_PASSWORD'),
       database: identifier(env, 'MYSQL_DATABASE'),
       table: identifier(env, 'MYSQL_TABLE'),
+      ...mysqlTls(env),
     },
     mysqlAdmin: { user: text(env, 'MYSQL_ADMIN_USER'), password: raw(env, 'MYSQL_ADMIN_PASSWORD') },
     kafka: {

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';
-import type { Config } from './config.js';
+import type { Config, MysqlTls } from './config.js';
 import { PipelineError } from './errors.js';
 
 /** The database server refuses the account or is not set up for change data capture. Exit code 2. */
@@ -37,10 +38,23 @@ export function mysqlOptions(config: Config, account: 'pipeline' | 'admin'): Con
     timezone: 'Z',
     // An address that drops packets answers nothing: say so within seconds, not mysql2's ten.
     connectTimeout: 5000,
+    ...(config.mysql.tls ? { ssl: sslOptions(config.mysql.tls) } : {}),
   };
   ACCOUNT_SETTINGS.set(options, account === 'admin' ? 'MYSQL_ADMIN_USER and MYSQL_ADMIN_PASSWORD' : 'MYSQL_USER and MYSQL_PASSWORD');
   return options;
 }
+
+/** mysql2's TLS options for a mode; zongji hands the same to its two connections. */
+function sslOptions(tls: MysqlTls): NonNullable<ConnectionOptions['ssl']> {
+  return {
+    ...(tls.ca ? { ca: readFileSync(tls.ca, 'utf8') } : {}),
+    rejectUnauthorized: tls.mode !== 'required',
+    verifyIdentity: tls.mode === 'verify_identity',
+  } as NonNullable<ConnectionOptions['ssl']>;
+}
+
+/** mysql2's code for a failed TLS handshake (a certificate refused), and Node's own where one leaks through. */
+const TLS_REFUSED = /^HANDSHAKE_SSL_ERROR$|CERT|UNABLE_TO_(GET|VERIFY)|ALTNAME|^ERR_SSL/;
 
 /** A failed connection as the pipeline's error: refused credentials (exit 2) or unreachable (retriable), settings named. */
 export function mysqlError(err: unknown, options: ConnectionOptions): PipelineError {
@@ -50,6 +64,14 @@ export function mysqlError(err: unknown, options: ConnectionOptions): PipelineEr
   if (e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_DBACCESS_DENIED_ERROR') {
     const settings = ACCOUNT_SETTINGS.get(options) ?? 'the MySQL user and password settings';
     return new ServerConfigError(`MySQL at ${where} refused ${options.user} (${e.message}); check ${settings} and its grants`, { cause: err });
+  }
+  if (e.code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    return new ServerConfigError(`MySQL at ${where} offers no TLS; enable it on the server or set MYSQL_SSL_MODE=DISABLED`, { cause: err });
+  }
+  if (e.code && TLS_REFUSED.test(e.code)) {
+    return new ServerConfigError(
+      `MySQL at ${where}: TLS refused (${e.code}: ${e.message}); check MYSQL_SSL_CA (the CA that signed the server's certificate) and MYSQL_SSL_MODE`,
+      { cause: err });
   }
   if (e.code === 'ER_BAD_DB_ERROR') {
     return new ServerConfigError(`MySQL at ${where} has no database ${options.database}; check MYSQL_DATABASE`, { cause: err });

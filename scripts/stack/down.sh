@@ -2,6 +2,7 @@
 # Stops the local stack (or only the named services); data stays in .stack/ unless --purge is given.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mariadb.sh"
+source "$(dirname "$0")/mysql.sh"
 source "$(dirname "$0")/kafka.sh"
 source "$(dirname "$0")/registry.sh"
 purge=0
@@ -9,17 +10,21 @@ services=()
 for arg in "$@"; do
   case "$arg" in
     --purge) purge=1 ;;
-    mariadb|kafka|registry) services+=("$arg") ;;
-    *) die "unknown argument '$arg'; expected --purge or a service: mariadb, kafka, registry" ;;
+    mariadb|mysql|kafka|registry) services+=("$arg") ;;
+    *) die "unknown argument '$arg'; expected --purge or a service: mariadb, mysql, kafka, registry" ;;
   esac
 done
-[[ ${#services[@]} -eq 0 ]] && services=(registry kafka mariadb)
-for s in "${services[@]}"; do "${s}_down"; done
+# MySQL is stopped too when it runs, whatever STACK_MYSQL_SERVER says: nothing of the stack is left behind.
+[[ ${#services[@]} -eq 0 ]] && services=(registry kafka mariadb mysql)
+for s in "${services[@]}"; do
+  if [[ $s == mysql ]]; then mysql97_down; else "${s}_down"; fi
+done
 if [[ $purge -eq 1 ]]; then
-  say "deleting the data of: ${services[*]} (downloaded jars and builds are kept)"
+  say "deleting the data of: ${services[*]} (downloaded jars, builds and MySQL's private root are kept)"
   for s in "${services[@]}"; do
     case "$s" in
       mariadb) rm -rf "$MARIADB_DIR/data" "$MARIADB_DIR"/*.log ;;
+      mysql) rm -rf "$MYSQL_DIR/data" "$MYSQL_DIR"/*.log ;;
       kafka) rm -rf "$KAFKA_DIR/data" "$KAFKA_DIR/logs" ;;
       registry) rm -rf "$REGISTRY_DIR/data" "$REGISTRY_DIR/logs" ;;
     esac

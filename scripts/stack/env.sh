@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# KEY=VALUE lines for the running stack, in the names the application reads.
+# KEY=VALUE lines for the running stack, in the names the application reads. `--mysql` (or
+# STACK_MYSQL_SERVER=mysql) gives MySQL 9.7's port instead of MariaDB's; the accounts are the same on both.
 source "$(dirname "$0")/lib.sh"
+for arg in "$@"; do
+  case "$arg" in
+    --mysql) STACK_MYSQL_SERVER=mysql ;;
+    --mariadb) STACK_MYSQL_SERVER=mariadb ;;
+    *) die "unknown argument '$arg'; expected --mysql or --mariadb" ;;
+  esac
+done
+port="$STACK_MYSQL_PORT"
+[[ $STACK_MYSQL_SERVER == mysql ]] && port="$STACK_MYSQL97_PORT"
 cat <<ENV
 MYSQL_HOST=127.0.0.1
-MYSQL_PORT=$STACK_MYSQL_PORT
+MYSQL_PORT=$port
 MYSQL_USER=$STACK_CDC_USER
 MYSQL_PASSWORD=$STACK_CDC_PASSWORD
 MYSQL_DATABASE=$STACK_DB

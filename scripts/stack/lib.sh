@@ -3,9 +3,15 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# The mariadb and mysql clients read these too: MYSQL_HOST (the application's setting, exported by npm test)
+# would send the stack's socket-only root sessions over TCP, where root has no login.
+unset MYSQL_HOST MYSQL_TCP_PORT MYSQL_UNIX_PORT MYSQL_PWD
 STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 
 STACK_MYSQL_PORT="${STACK_MYSQL_PORT:-3307}"
+# Oracle MySQL 9.7 (scripts/stack/mysql.sh), beside MariaDB; STACK_MYSQL_SERVER=mysql points stack:env/sql at it.
+STACK_MYSQL97_PORT="${STACK_MYSQL97_PORT:-3308}"
+STACK_MYSQL_SERVER="${STACK_MYSQL_SERVER:-mariadb}"
 STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
 STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
 # A second listener with SASL/PLAIN, so authenticated clients (and that no secret reaches a log) are tested for real.
@@ -106,4 +112,56 @@ print_status() { # name port pidfile log healthy-function
     printf '%-9s down  127.0.0.1:%-6s %-11s log %s\n' "$name" "$port" "" "$log"
     return 1
   fi
+}
+
+# The database services a plain stack:up starts: STACK_MYSQL_SERVER=mariadb (default), mysql, or both.
+default_databases() {
+  case "$STACK_MYSQL_SERVER" in
+    mariadb) echo mariadb ;;
+    mysql) echo mysql ;;
+    both) echo mariadb mysql ;;
+    *) die "STACK_MYSQL_SERVER=$STACK_MYSQL_SERVER: expected mariadb, mysql or both" ;;
+  esac
+}
+
+# Idempotent SQL for either server: the database, the seed's table and the two accounts, bound to loopback (the
+# admin may grant, so tests can make accounts of their own). The table's file is inlined: MySQL's client sends
+# `source` to the server when it reads from a pipe.
+stack_bootstrap_sql() {
+  cat <<SQL
+CREATE DATABASE IF NOT EXISTS \`$STACK_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+USE \`$STACK_DB\`;
+$(cat "$ROOT/mysql-conf/init/10-product.sql")
+CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_CDC_PASSWORD';
+CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'localhost' IDENTIFIED BY '$STACK_CDC_PASSWORD';
+GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
+GRANT SELECT ON \`$STACK_DB\`.product TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
+CREATE USER IF NOT EXISTS '$STACK_ADMIN_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_ADMIN_PASSWORD';
+CREATE USER IF NOT EXISTS '$STACK_ADMIN_USER'@'localhost' IDENTIFIED BY '$STACK_ADMIN_PASSWORD';
+GRANT ALL PRIVILEGES ON *.* TO '$STACK_ADMIN_USER'@'127.0.0.1', '$STACK_ADMIN_USER'@'localhost' WITH GRANT OPTION;
+SQL
+}
+
+# A private CA and one server certificate for 127.0.0.1/localhost, shared by MariaDB and MySQL, so clients can
+# be tested with MYSQL_SSL_MODE=VERIFY_IDENTITY and MYSQL_SSL_CA=$STACK_TLS_DIR/ca.pem. Made once.
+STACK_TLS_DIR="$STACK_DIR/tls"
+stack_tls() {
+  [[ -f $STACK_TLS_DIR/server-cert.pem ]] && return 0
+  command -v openssl >/dev/null || apt_install openssl
+  say "tls: a private CA and a server certificate for 127.0.0.1 in $STACK_TLS_DIR"
+  mkdir -p "$STACK_TLS_DIR"
+  local d="$STACK_TLS_DIR"
+  logged "openssl: CA" openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=cdc local stack CA" \
+    -keyout "$d/ca-key.pem" -out "$d/ca.pem"
+  logged "openssl: server request" openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$d/server-key.pem" -out "$d/server.csr"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$d/server.ext"
+  logged "openssl: server certificate" openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" \
+    -CAcreateserial -days 3650 -extfile "$d/server.ext" -out "$d/server-cert.pem"
+}
+
+# The [mysqld] lines that make a server use those files.
+stack_tls_cnf() {
+  printf 'ssl_ca           = %s\nssl_cert         = %s\nssl_key          = %s\n' \
+    "$STACK_TLS_DIR/ca.pem" "$STACK_TLS_DIR/server-cert.pem" "$STACK_TLS_DIR/server-key.pem"
 }

@@ -32,6 +32,7 @@ log-error    = $MARIADB_LOG
 port         = $STACK_MYSQL_PORT
 bind-address = 127.0.0.1
 skip-name-resolve
+$(stack_tls_cnf)
 
 [client]
 socket       = $MARIADB_SOCK
@@ -44,6 +45,7 @@ mariadb_healthy() { mariadb-admin --defaults-file="$MARIADB_CNF" --socket="$MARI
 mariadb_up() {
   if pid_alive "$MARIADB_PID" && mariadb_healthy; then say "mariadb: already up on 127.0.0.1:$STACK_MYSQL_PORT"; return 0; fi
   mariadb_install
+  stack_tls
   mariadb_write_cnf
   if [[ ! -d "$MARIADB_DIR/data/mysql" ]]; then
     say "mariadb: initialising $MARIADB_DIR/data"
@@ -59,21 +61,8 @@ mariadb_up() {
   mariadb_bootstrap
 }
 
-# Idempotent: the database, the seed's table and the two accounts.
-mariadb_bootstrap() {
-  mariadb_client <<SQL
-CREATE DATABASE IF NOT EXISTS \`$STACK_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-USE \`$STACK_DB\`;
-source $ROOT/mysql-conf/init/10-product.sql;
-CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_CDC_PASSWORD';
-CREATE USER IF NOT EXISTS '$STACK_CDC_USER'@'localhost' IDENTIFIED BY '$STACK_CDC_PASSWORD';
-GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
-GRANT SELECT ON \`$STACK_DB\`.product TO '$STACK_CDC_USER'@'127.0.0.1', '$STACK_CDC_USER'@'localhost';
-CREATE USER IF NOT EXISTS '$STACK_ADMIN_USER'@'127.0.0.1' IDENTIFIED BY '$STACK_ADMIN_PASSWORD';
-CREATE USER IF NOT EXISTS '$STACK_ADMIN_USER'@'localhost' IDENTIFIED BY '$STACK_ADMIN_PASSWORD';
-GRANT ALL PRIVILEGES ON *.* TO '$STACK_ADMIN_USER'@'127.0.0.1', '$STACK_ADMIN_USER'@'localhost';
-SQL
-}
+# Idempotent: the database, the seed's table and the two accounts (stack_bootstrap_sql).
+mariadb_bootstrap() { stack_bootstrap_sql | mariadb_client; }
 
 mariadb_down() {
   if pid_alive "$MARIADB_PID"; then

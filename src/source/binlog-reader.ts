@@ -13,7 +13,8 @@ import { PipelineError } from '../errors.js';
 import type { ChangeEvent } from '../model/change.js';
 import { rowsToChanges, type RowsKind } from './change.js';
 import type { BinlogPosition } from './checkpoint.js';
-import { advance, formatPosition, parseMariadbPosition, type GtidPosition } from './gtid.js';
+import { gtidTracker, type GtidTracker, type TxGtid } from './gtid.js';
+import type { Flavor } from './server.js';
 
 export type SourceItem =
   | { kind: 'table'; columns: ColumnType[] }
@@ -33,9 +34,12 @@ export interface BinlogReaderOptions {
   mysql: ConnectionOptions;
   serverId: number;
   sourceServerId: number;
+  flavor: Flavor;
   db: string;
   table: string;
   start: BinlogPosition;
+  /** Start at the first transaction missing from start.gtid (MySQL), not at start.file/pos (purged). */
+  byGtid?: boolean;
   onItem: (item: SourceItem) => void;
   onError: (err: BinlogError) => void;
 }
@@ -52,14 +56,14 @@ export class BinlogReader {
   private columnsKey = '';
   private paused = false;
   private stopped = false;
-  /** MariaDB: the GTID position after the last commit, when the start position carried one. */
-  private readonly gtids: GtidPosition | undefined;
-  /** MariaDB: the GTID of the transaction being read (zongji attaches none to MariaDB's events). */
-  private txGtid: { domainId: number; serverId: number; seqNo: number | bigint } | undefined;
+  /** The GTID position (MariaDB) or executed set (MySQL) after the last commit, when the start position carried one. */
+  private readonly gtids: GtidTracker | undefined;
+  /** The GTID of the transaction being read (zongji attaches none to MariaDB's events). */
+  private txGtid: TxGtid | undefined;
 
   constructor(private readonly o: BinlogReaderOptions) {
     this.zongji = new ZongJi({ ...o.mysql, charset: 'utf8mb4' } as ConstructorParameters<typeof ZongJi>[0]);
-    this.gtids = parseMariadbPosition(o.start.gtid);
+    this.gtids = gtidTracker(o.flavor, o.start.gtid);
   }
 
   start(): Promise<void> {
@@ -88,9 +92,9 @@ export class BinlogReader {
       });
       this.zongji.start({
         serverId: this.o.serverId,
-        filename: this.o.start.file,
-        position: this.o.start.pos,
-        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'mariadbgtid'],
+        // By GTID the server names the file in its first (artificial) rotate, which zongji follows.
+        ...(this.o.byGtid ? { gtidSet: this.o.start.gtid ?? '' } : { filename: this.o.start.file, position: this.o.start.pos }),
+        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'gtid', 'mariadbgtid'],
         includeSchema: { [this.o.db]: [this.o.table] },
       });
     });
@@ -164,6 +168,9 @@ export class BinlogReader {
         this.o.onItem({ kind: 'changes', changes });
         return;
       }
+      case 'gtid':
+        this.txGtid = (event as unknown as { gtid: string }).gtid;
+        return;
       case 'mariadbgtid': {
         const e = event as unknown as { domainId: number; serverId: number; seqNo: number | bigint };
         this.txGtid = { domainId: e.domainId, serverId: e.serverId, seqNo: e.seqNo };
@@ -185,11 +192,11 @@ export class BinlogReader {
     this.rowInTx = 0;
     const { file, pos } = this.position();
     // zongji knows the exact GTID set only when it could seed it (a GTID or binlog-start position); from a
-    // file/position mid-file, MariaDB's position is carried here from the checkpoint's.
+    // file/position mid-file, the checkpoint's GTIDs are carried here.
     let gtid = this.zongji.gtidSet ?? null;
     if (gtid === null && this.gtids) {
-      if (this.txGtid) advance(this.gtids, this.txGtid);
-      gtid = formatPosition(this.gtids);
+      if (this.txGtid) this.gtids.add(this.txGtid);
+      gtid = this.gtids.text();
     }
     this.txGtid = undefined;
     this.o.onItem({ kind: 'commit', position: { file, pos, gtid }, tsMs: event.timestamp });

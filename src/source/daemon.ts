@@ -180,15 +180,17 @@ export class SourceDaemon {
       });
       const checkpoint = await this.timed('starting point claimed', () => plan.startingPoint(producer, server, found));
       if (!checkpoint) return; // stopped during a snapshot; it resumes from its last chunk next time
-      // MariaDB tells the GTID position of any binlog point: seed the one the reader carries from here.
-      if (checkpoint.gtid === null && server.flavor === 'mariadb') checkpoint.gtid = await gtidPositionAt(this.deps.mysql, checkpoint);
+      // A start point without GTIDs: seed the ones the reader carries from the server's answer for that point.
+      if (checkpoint.gtid === null) checkpoint.gtid = await gtidPositionAt(this.deps.mysql, server.flavor, checkpoint);
       const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
         if (pause) reader?.pause();
         else reader?.resume();
       });
       this.queued = () => channel.size;
       reader = new BinlogReader({
-        mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId,
+        mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId, flavor: server.flavor,
+        // The start plan returns a checkpoint whose binlog is gone only when its GTID set can be resumed from.
+        byGtid: server.flavor === 'mysql' && !server.binlogs.includes(checkpoint.file),
         db: config.mysql.database, table: config.mysql.table, start: checkpoint,
         onItem: (item) => {
           if (item.kind === 'changes') this.metrics.changesRead.inc(item.changes.length);

@@ -71,13 +71,13 @@ export async function planMove(config: Config, options: ConnectionOptions, targe
   else if (target.kind === 'gtid') {
     if (server.flavor !== 'mariadb') throw new UsageError('gtid:<d-s-n> targets are MariaDB GTIDs; on MySQL move to a <file>:<position>');
     const after = await positionAfterGtid(options, server.binlogs, target.gtid);
-    to = { ...after, gtid: await gtidPositionAt(options, after), ...base };
+    to = { ...after, gtid: await gtidPositionAt(options, 'mariadb', after), ...base };
   } else if (target.kind === 'position') {
     if (!server.binlogs.includes(target.file)) {
       throw new UsageError(`binlog ${target.file} is not on the server (it has ${server.binlogs[0]} to ${server.binlogs[server.binlogs.length - 1]})`);
     }
     if (target.file === server.end.file && target.pos > server.end.pos) throw new UsageError(`${target.file}:${target.pos} is beyond the binlog's end, ${server.end.pos}`);
-    const gtid = server.flavor === 'mariadb' ? await gtidPositionAt(options, target) : null;
+    const gtid = await gtidPositionAt(options, server.flavor, target);
     to = { file: target.file, pos: target.pos, gtid, ...base };
   } else {
     // The daemon resumes "a snapshot in progress" from here: a fresh view, then streaming from this position.

@@ -6,6 +6,7 @@
 import type mysql from 'mysql2/promise';
 import type { AvroPrimitive, ColumnType } from '../codec/mysql-types.js';
 import type { BinlogPosition } from './checkpoint.js';
+import { binlogHead, serverVersion, type Flavor } from './server.js';
 
 /** Where a chunked read stands: after this (last_updated, id), exclusive. */
 export interface Cursor {
@@ -15,11 +16,11 @@ export interface Cursor {
 
 /**
  * MariaDB: START TRANSACTION WITH CONSISTENT SNAPSHOT and binlog_snapshot_file/position, which name the exact
- * binlog point of that view: no lock, no gap, no overlap. MySQL has no such status: the binlog position is read
- * just before the view is opened, so the stream may repeat the few transactions committed in between
- * (each key still ends at its true state, and nothing is missed).
+ * binlog point of that view: no lock, no gap, no overlap. MySQL has no such status: the binlog position (with its
+ * executed GTID set) is read just before the view is opened, so the stream may repeat the few transactions
+ * committed in between (each key still ends at its true state, and nothing is missed).
  */
-export async function openConsistentSnapshot(conn: mysql.Connection, flavor: 'mariadb' | 'mysql'): Promise<BinlogPosition> {
+export async function openConsistentSnapshot(conn: mysql.Connection, flavor: Flavor): Promise<BinlogPosition> {
   if (flavor === 'mariadb') {
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     const [rows] = await conn.query<Array<{ Variable_name: string; Value: string } & mysql.RowDataPacket>>(
@@ -28,10 +29,10 @@ export async function openConsistentSnapshot(conn: mysql.Connection, flavor: 'ma
     if (!v.binlog_snapshot_file) throw new Error('the server reported no binlog_snapshot_file: is the binary log enabled?');
     return { file: v.binlog_snapshot_file, pos: Number(v.binlog_snapshot_position), gtid: null };
   }
-  const [status] = await conn.query<Array<{ File: string; Position: number } & mysql.RowDataPacket>>('SHOW BINARY LOG STATUS');
-  const [gtid] = await conn.query<Array<{ g: string } & mysql.RowDataPacket>>('SELECT @@gtid_executed AS g');
+  const head = await binlogHead(conn, await serverVersion(conn));
+  if (!head) throw new Error('the server reported no binary log status: is the binary log enabled?');
   await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-  return { file: status[0]!.File, pos: Number(status[0]!.Position), gtid: gtid[0]?.g || null };
+  return head;
 }
 
 export async function* readChunks(

@@ -20,6 +20,7 @@ import type { ServerFacts } from './preflight.js';
 import { ChangeRecords } from './records.js';
 import { lastRowsOnTopic, liveKeysOnTopic } from './reconcile.js';
 import { emitSnapshot } from './snapshot-emitter.js';
+import { gtidsStillOnServer } from './server.js';
 import { openConsistentSnapshot, tableColumns } from './snapshot.js';
 import { crashPoint } from '../faults.js';
 
@@ -51,6 +52,14 @@ export class StartPlan {
       this.log.info(`resuming the snapshot after ${found.snapshot.rows} rows; streaming follows from ${found.file}:${found.pos}`);
       return this.snapshot(producer, server, claim(found), found.snapshot.since ? new Date(found.snapshot.since) : null);
     }
+    if (found && !server.binlogs.includes(found.file) && await this.resumableByGtid(server, found)) {
+      const checkpoint = claim(found);
+      await store.commitOnly(producer, checkpoint);
+      this.log.warn(
+        `resuming from checkpoint by its GTID set: binlog ${found.file} is no longer on the server, but every ` +
+          'transaction after the checkpoint still is', { gtid: found.gtid, changes: found.changes, oldest: server.binlogs[0] });
+      return checkpoint;
+    }
     if (found && !server.binlogs.includes(found.file)) {
       const since = new Date((found.tsMs || found.writtenAtMs) - config.source.purgedMarginSeconds * 1000);
       this.log.error(
@@ -74,6 +83,17 @@ export class StartPlan {
       return checkpoint;
     }
     return this.snapshot(producer, server, undefined, policy.kind === 'watermark' ? policy.since : null);
+  }
+
+  /** MySQL with GTIDs: the checkpoint's set covers everything the server purged (GTID_SUBSET). */
+  private async resumableByGtid(server: ServerFacts, found: Checkpoint): Promise<boolean> {
+    if (server.flavor !== 'mysql' || !found.gtid) return false;
+    const conn = await connectMysql(this.d.mysql);
+    try {
+      return await gtidsStillOnServer(conn, found.gtid);
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
   }
 
   /**

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2';
 import type mysql from 'mysql2/promise';
 import { adminConnection } from './helpers.js';
-import { isolatedSource, readTopic, startSource, stopSource, waitCaughtUp, waitFor, type Landed } from './source-helpers.js';
+import { binlogEnd, isolatedSource, readTopic, startSource, stopSource, waitCaughtUp, waitFor, type Landed } from './source-helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -159,8 +159,7 @@ test('a purged binlog: restart logs it, falls back to a watermark snapshot, and 
     const [left] = await admin.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'");
     return left.length === 0;
   }, 30_000);
-  const [status] = await admin.query<RowDataPacket[]>('SHOW MASTER STATUS');
-  const current = String(status[0]!.File);
+  const current = (await binlogEnd(admin)).file;
   // A file is kept until the server's binlog checkpoint has passed it, which lags a FLUSH: retry until it goes.
   await waitFor('every older binlog, the checkpoint\'s included, to be purged', async () => {
     await admin.query(`PURGE BINARY LOGS TO '${current}'`);

@@ -5,7 +5,8 @@ import type mysql from 'mysql2/promise';
 import { Registry } from '../../src/codec/registry.js';
 import { fromValueRecord } from '../../src/codec/value-record.js';
 import { unframe } from '../../src/codec/wire.js';
-import { readCheckpoint, type Checkpoint } from '../../src/source/checkpoint.js';
+import { readCheckpoint, type BinlogPosition, type Checkpoint } from '../../src/source/checkpoint.js';
+import { binlogHead, serverVersion } from '../../src/source/server.js';
 import { adminConnection, config, uniqueName } from './helpers.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -44,9 +45,15 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
+/** Where the binlog ends now, on either server. */
 export async function binlogEnd(admin: mysql.Connection): Promise<{ file: string; pos: number }> {
-  const [rows] = await admin.query<Array<{ File: string; Position: number } & mysql.RowDataPacket>>('SHOW MASTER STATUS');
-  return { file: rows[0]!.File, pos: Number(rows[0]!.Position) };
+  const { file, pos } = await binlogEndWithGtids(admin);
+  return { file, pos };
+}
+
+/** Where the binlog ends now, with the GTID position (MariaDB) or executed set (MySQL) there. */
+export async function binlogEndWithGtids(admin: mysql.Connection): Promise<BinlogPosition> {
+  return (await binlogHead(admin, await serverVersion(admin)))!;
 }
 
 /** Resolves once the daemon's committed checkpoint has reached the binlog's current end. */

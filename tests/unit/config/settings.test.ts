@@ -134,3 +134,17 @@ test('--print-config shows every setting, grouped by origin, no secret, and read
   const placeholder = file('placeholder.env', 'KAFKA_SASL_PASSWORD=***\n');
   assert.throws(() => resolveSettings({}, placeholder), /KAFKA_SASL_PASSWORD=\*\*\* in .* is the placeholder --print-config writes for a secret/);
 });
+
+test('MySQL TLS: MySQL\'s --ssl-mode names, a CA only where it is checked, and the options both MySQL clients get', async () => {
+  const { mysqlOptions } = await import('../../../src/mysql.js');
+  fails({ MYSQL_SSL_MODE: 'preferred' }, /^MYSQL_SSL_MODE="preferred": expected one of disabled, required, verify_ca, verify_identity$/);
+  fails({ MYSQL_SSL_CA: pem }, /^MYSQL_SSL_CA is set but MYSQL_SSL_MODE=DISABLED does not check certificates; set MYSQL_SSL_MODE=VERIFY_CA or VERIFY_IDENTITY$/);
+  fails({ MYSQL_SSL_MODE: 'REQUIRED', MYSQL_SSL_CA: pem }, /^MYSQL_SSL_CA is set but MYSQL_SSL_MODE=REQUIRED does not check/);
+  fails({ MYSQL_SSL_MODE: 'verify_ca', MYSQL_SSL_CA: join(dir, 'nope.pem') }, /^MYSQL_SSL_CA=".*nope\.pem" cannot be read \(ENOENT\)/);
+  assert.equal(loadConfig({}).mysql.tls, undefined, 'plain by default');
+  assert.equal(mysqlOptions(loadConfig({}), 'pipeline').ssl, undefined);
+  const verify = loadConfig({ MYSQL_SSL_MODE: 'verify-identity', MYSQL_SSL_CA: pem });
+  assert.deepEqual(verify.mysql.tls, { mode: 'verify_identity', ca: pem });
+  assert.deepEqual(mysqlOptions(verify, 'admin').ssl, { ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', rejectUnauthorized: true, verifyIdentity: true });
+  assert.deepEqual(mysqlOptions(loadConfig({ MYSQL_SSL_MODE: 'REQUIRED' }), 'pipeline').ssl, { rejectUnauthorized: false, verifyIdentity: false });
+});
