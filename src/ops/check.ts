@@ -44,7 +44,8 @@ async function database(config: Config, options: ConnectionOptions): Promise<str
     const [meta] = await conn.query<Array<{ v: string } & mysql.RowDataPacket>>('SELECT @@binlog_row_metadata AS v').catch(() => [[{ v: 'unknown' }]] as never);
     const rowMetadata = meta[0]?.v ?? 'unknown';
     return `${facts.flavor} at ${config.mysql.host}:${config.mysql.port} as ${config.mysql.user}: binlog ROW with FULL images, ` +
-      `row metadata ${rowMetadata}${rowMetadata.toUpperCase() === 'FULL' ? '' : ' (FULL is safer across ALTER TABLE)'}, ` +
+      // preflight has refused anything but FULL; an older server without the setting shows "unknown".
+      `row metadata ${rowMetadata}, ` +
       `${config.mysql.database}.${config.mysql.table} with ${cols.length} columns, binlog at ${facts.end.file}:${facts.end.pos}`;
   } finally {
     await conn.end().catch(() => undefined);
