@@ -28,8 +28,10 @@ advertised.listeners=PLAINTEXT://127.0.0.1:$STACK_KAFKA_PORT,SASL_PLAINTEXT://12
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
-sasl.enabled.mechanisms=PLAIN
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$STACK_KAFKA_SASL_USER="$STACK_KAFKA_SASL_PASSWORD";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$KAFKA_DIR/data
 num.partitions=1
 # One node: internal topics must not ask for replicas that cannot exist, or transactions never start.
@@ -66,7 +68,7 @@ kafka_java() { java -cp "$KAFKA_DIR/libs/*" -Dlog4j2.configurationFile="$KAFKA_D
 kafka_healthy() { port_open "$STACK_KAFKA_PORT" && grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null; }
 
 kafka_up() {
-  if pid_alive "$KAFKA_PID" && kafka_healthy; then say "kafka: already up on 127.0.0.1:$STACK_KAFKA_PORT"; return 0; fi
+  if pid_alive "$KAFKA_PID" && kafka_healthy; then say "kafka: already up on 127.0.0.1:$STACK_KAFKA_PORT"; kafka_scram_user; return 0; fi
   kafka_install
   kafka_write_config
   if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
@@ -87,6 +89,25 @@ kafka_up() {
     kafka.Kafka "$KAFKA_PROPS" > "$KAFKA_DIR/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$KAFKA_PID"
   wait_until 90 kafka kafka_healthy || die "kafka did not come up in 90s; see $KAFKA_LOG"
+  kafka_scram_user
+}
+
+# The SASL user's SCRAM credentials live in the cluster metadata: added once, after the first start. A failure
+# only costs the SCRAM tests, so it is reported, not fatal.
+kafka_scram_user() {
+  local marker="$KAFKA_DIR/data/.scram-$STACK_KAFKA_SASL_USER"
+  [[ -f "$marker" ]] && return 0
+  say "kafka: adding SCRAM-SHA-256/512 credentials for $STACK_KAFKA_SASL_USER"
+  local mechanism
+  # One mechanism per request: the broker refuses two changes to one user's credentials in one request.
+  for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+    if ! kafka_java kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$STACK_KAFKA_PORT" --alter --entity-type users \
+      --entity-name "$STACK_KAFKA_SASL_USER" --add-config "$mechanism=[password=$STACK_KAFKA_SASL_PASSWORD]" >> "$INSTALL_LOG" 2>&1; then
+      say "kafka: adding $mechanism credentials failed (see $INSTALL_LOG); SASL/PLAIN still works"
+      return 0
+    fi
+  done
+  touch "$marker"
 }
 
 kafka_down() {

@@ -14,7 +14,7 @@ import type { Config } from '../config.js';
 import { connectClient, disconnectWithin, endReader, partitionsOf, readToEnd } from '../kafka/client.js';
 import { kafkaError } from '../kafka/errors.js';
 import { readCheckpoint, type Checkpoint } from '../source/checkpoint.js';
-import { readManifest } from '../pool/segment-manifest.js';
+import { readManifest, readOtherManifests } from '../pool/segment-manifest.js';
 import { closedKey, isClosedOutput, isDeadLetterOutput, parseSegment } from '../pool/segment-name.js';
 import { histogramQuantile, parseHistogram } from './histogram.js';
 
@@ -215,7 +215,7 @@ export async function outputStatus(config: Config): Promise<OutputStatus> {
   try {
     const names = (await readdir(dir)).sort();
     // Closed segments' line counts come from the manifest: status stays quick whatever the history.
-    const known = (await readManifest(dir)).closed;
+    const known = Object.assign({}, ...[await readManifest(dir), ...await readOtherManifests(dir)].map((m) => m.closed)) as Record<string, { lines: number }>;
     for (const file of names) {
       const s = parseSegment(file);
       const isOpen = s?.state === 'open';

@@ -18,7 +18,7 @@ import type { SegmentPolicy } from '../config.js';
 import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { OutputIndex, repairTornTail, scanFile } from './output-index.js';
-import { readManifest, syncDir, writeManifest, type Manifest } from './segment-manifest.js';
+import { readManifest, readOtherManifests, syncDir, writeManifest, type Manifest } from './segment-manifest.js';
 import { closedKey, isLegacyOutput, parseSegment, segmentFile, streamKey, type SegmentName } from './segment-name.js';
 
 /** The segment a writer continues after a restart. */
@@ -49,15 +49,17 @@ export class OutputDir {
   /** Segments between their manifest entry and their final name: retention leaves them alone. */
   private readonly closing = new Set<string>();
 
-  private constructor(readonly dir: string, readonly policy: SegmentPolicy, private manifest: Manifest, private readonly log?: Logger) {}
+  private constructor(readonly dir: string, readonly policy: SegmentPolicy, private manifest: Manifest,
+    private readonly instance: string, private readonly log?: Logger) {}
 
-  static async open(dir: string, policy: SegmentPolicy, log?: Logger): Promise<{ out: OutputDir; report: ScanReport }> {
-    const out = new OutputDir(dir, policy, await readManifest(dir), log);
-    const report = await out.load();
+  /** `instance`: this supervisor's POOL_INSTANCE, when several share the directory (each keeps its own manifest). */
+  static async open(dir: string, policy: SegmentPolicy, log?: Logger, instance = ''): Promise<{ out: OutputDir; report: ScanReport }> {
+    const out = new OutputDir(dir, policy, await readManifest(dir, instance), instance, log);
+    const report = await out.load(await readOtherManifests(dir, instance));
     return { out, report };
   }
 
-  private async load(): Promise<ScanReport> {
+  private async load(others: Manifest[]): Promise<ScanReport> {
     const report: ScanReport = { scannedFiles: 0, scannedLines: 0, closedFiles: 0, lines: 0, repairedBytes: 0 };
     const m = this.manifest;
     const names = await readdir(this.dir);
@@ -89,6 +91,17 @@ export class OutputDir {
     const finishing: SegmentName[] = [];
     for (const [stream, list] of opens) {
       list.sort((a, b) => a.seq - b.seq);
+      if (!this.owns(list[0]!.base)) {
+        // Another supervisor's segments (POOL_INSTANCE): read for the index, never repaired, renamed or
+        // continued here; it may be writing them right now (its last line may be half written).
+        for (const s of list) {
+          const found = await scanFile(join(this.dir, segmentFile(s)), { tornTailOk: true });
+          this.index.noteAll(found.written);
+          report.scannedFiles++;
+          report.scannedLines += found.lines;
+        }
+        continue;
+      }
       for (const s of list) {
         const name = segmentFile(s);
         const key = closedKey(s);
@@ -107,22 +120,31 @@ export class OutputDir {
         }
       }
     }
-    // Closed files the manifest does not know: the old one-file-per-consumer layout, or files put here by hand.
+    // Closed files no manifest knows: the old one-file-per-consumer layout, or files put here by hand.
+    const known = (key: string) => m.closed[key] !== undefined || others.some((o) => o.closed[key] !== undefined);
     for (const name of names) {
       const s = parseSegment(name);
       const closed = s ? s.state === 'closed' || s.state === 'gz' : isLegacyOutput(name);
       const key = s ? closedKey(s) : name;
-      if (closed && !m.closed[key]) await account(key, name, (await stat(join(this.dir, name))).mtimeMs);
+      if (closed && !known(key)) await account(key, name, (await stat(join(this.dir, name))).mtimeMs);
     }
-    for (const [key, c] of Object.entries(m.closed)) {
-      if (present.has(key) || present.has(`${key}.gz`)) report.closedFiles++;
-      report.lines += c.lines;
+    for (const manifest of [m, ...others]) {
+      for (const [key, c] of Object.entries(manifest.closed)) {
+        if (present.has(key) || present.has(`${key}.gz`)) report.closedFiles++;
+        report.lines += c.lines;
+      }
+      this.index.noteAll(manifest.written);
     }
-    this.index.noteAll(m.written);
     if (changed) await this.save();
     for (const s of finishing) this.finish(s);
     await this.retain();
     return report;
+  }
+
+  /** This supervisor's streams: `consumer-<instance>-N` (or `consumer-N` without an instance), and replay's. */
+  private owns(base: string): boolean {
+    return this.instance ? base.startsWith(`consumer-${this.instance}-`) && /^\d+$/.test(base.slice(`consumer-${this.instance}-`.length))
+      : /^consumer-\d+$/.test(base) || base === 'replay';
   }
 
   /** Where a writer of this stream carries on: its open segment from before a restart, if any. */
@@ -247,7 +269,7 @@ export class OutputDir {
   }
 
   private save(): Promise<void> {
-    return writeManifest(this.dir, this.manifest);
+    return writeManifest(this.dir, this.manifest, this.instance);
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {

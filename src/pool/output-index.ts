@@ -40,14 +40,27 @@ export interface FileScan {
   written: Record<string, number>;
 }
 
-/** Reads every line of one output file (gzip or plain) for its offsets. */
-export async function scanFile(path: string): Promise<FileScan> {
+/**
+ * Reads every line of one output file (gzip or plain) for its offsets. `tornTailOk`: a last line that does not
+ * parse is skipped (a file another process is appending to); anywhere else a bad line is an error.
+ */
+export async function scanFile(path: string, opts: { tornTailOk?: boolean } = {}): Promise<FileScan> {
   const scan: FileScan = { lines: 0, written: {} };
   const raw = createReadStream(path);
   const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  let unparsed: Error | undefined;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (line === '') continue;
-    const meta = (JSON.parse(line) as { _meta?: { topic: string; partition: number; offset: number } })._meta;
+    if (unparsed) throw unparsed;
+    let parsed: { _meta?: { topic: string; partition: number; offset: number } };
+    try {
+      parsed = JSON.parse(line) as typeof parsed;
+    } catch (err) {
+      if (!opts.tornTailOk) throw err;
+      unparsed = new Error(`${path}: a line that is not JSON before the end of the file (${(err as Error).message})`);
+      continue;
+    }
+    const meta = parsed._meta;
     if (meta) {
       const key = `${meta.topic}:${meta.partition}`;
       if (meta.offset > (scan.written[key] ?? -1)) scan.written[key] = meta.offset;

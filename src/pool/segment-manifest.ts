@@ -4,11 +4,20 @@
  * each writer's last sequence number (names are never reused, even after retention or a loader took files away).
  * Replaced atomically (write, fsync, rename, fsync the directory): a crash leaves the old or the new version.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PipelineError } from '../errors.js';
 
 export const MANIFEST_FILE = '.segments.json';
+
+/** Each supervisor sharing a directory (its POOL_INSTANCE) keeps its own manifest, and reads the others'. */
+export function manifestFile(instance = ''): string {
+  return instance ? `.segments-${instance}.json` : MANIFEST_FILE;
+}
+
+export function isManifestFile(name: string): boolean {
+  return name === MANIFEST_FILE || /^\.segments-[A-Za-z0-9_.-]+\.json$/.test(name);
+}
 
 export interface ClosedSegment {
   lines: number;
@@ -33,8 +42,8 @@ export function emptyManifest(): Manifest {
   return { version: 1, written: {}, closed: {}, seqs: {} };
 }
 
-export async function readManifest(dir: string): Promise<Manifest> {
-  const path = join(dir, MANIFEST_FILE);
+export async function readManifest(dir: string, instance = ''): Promise<Manifest> {
+  const path = join(dir, manifestFile(instance));
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -52,8 +61,14 @@ export async function readManifest(dir: string): Promise<Manifest> {
   }
 }
 
-export async function writeManifest(dir: string, m: Manifest): Promise<void> {
-  const path = join(dir, MANIFEST_FILE);
+/** Every manifest in the directory but this instance's: what the other supervisors sharing it have closed. */
+export async function readOtherManifests(dir: string, instance = ''): Promise<Manifest[]> {
+  const names = (await readdir(dir)).filter((n) => isManifestFile(n) && n !== manifestFile(instance));
+  return Promise.all(names.map((n) => readManifest(dir, n === MANIFEST_FILE ? '' : n.slice('.segments-'.length, -'.json'.length))));
+}
+
+export async function writeManifest(dir: string, m: Manifest, instance = ''): Promise<void> {
+  const path = join(dir, manifestFile(instance));
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, 'w');
   try {

@@ -57,5 +57,5 @@ export function isDeadLetterOutput(name: string): boolean {
 
 /** Everything the pool keeps in OUTPUT_DIR: segments in any state, old-layout files and the manifest. */
 export function isPoolOutput(name: string): boolean {
-  return name === '.segments.json' || parseSegment(name) !== undefined || name.endsWith('.jsonl');
+  return /^\.segments(-[A-Za-z0-9_.-]+)?\.json$/.test(name) || parseSegment(name) !== undefined || name.endsWith('.jsonl');
 }

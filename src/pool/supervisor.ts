@@ -100,7 +100,7 @@ export class Supervisor {
 
   private async runLocked(): Promise<void> {
     const { config } = this.deps;
-    const { out, report } = await OutputDir.open(config.pool.outputDir, config.pool.segments, this.log);
+    const { out, report } = await OutputDir.open(config.pool.outputDir, config.pool.segments, this.log, config.pool.instance);
     // Closed segments are known from the manifest; only open ones (and history new to it) are read.
     this.log.info(`output ${config.pool.outputDir}: ${report.closedFiles} closed segments, ${report.lines} lines already written; ` +
       `read ${report.scannedLines} lines of ${report.scannedFiles} files at start`, { repairedBytes: report.repairedBytes });

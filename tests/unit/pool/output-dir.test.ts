@@ -153,3 +153,29 @@ test('an open segment deleted under the writer is noticed at the next fsync, bef
   await again.close();
   assert.equal(readFileSync(join(dir, 'consumer-5.000002.jsonl.open'), 'utf8'), line(0, 2));
 });
+
+test('supervisors sharing a directory keep a manifest each, read each other\'s, and never touch each other\'s open segments', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'out-'));
+  const size = line(0, 10).length;
+  const { out: a } = await OutputDir.open(dir, policy({ maxBytes: 2 * size }), undefined, 'a');
+  const { out: b } = await OutputDir.open(dir, policy({ maxBytes: 2 * size }), undefined, 'b');
+  const wa = new SegmentWriter(a, 'consumer-a-1', false);
+  const wb = new SegmentWriter(b, 'consumer-b-1', false);
+  await batch(a, wa, 0, [10, 11]);
+  await batch(b, wb, 1, [20, 21]);
+  await batch(b, wb, 1, [22]);
+  await a.drain();
+  await b.drain();
+  // b is mid-append: its open segment ends in half a line.
+  const bOpen = join(dir, 'consumer-b-1.000002.jsonl.open');
+  writeFileSync(bOpen, `${readFileSync(bOpen, 'utf8')}{"id":1,"_me`);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.segments')).sort(), ['.segments-a.json', '.segments-b.json']);
+
+  const { out: again, report } = await OutputDir.open(dir, policy(), undefined, 'a');
+  assert.equal(report.scannedFiles, 1, 'closed segments of both are known from their manifests; only b\'s open segment is read');
+  assert.equal(again.index.written('t', 0), 11);
+  assert.equal(again.index.written('t', 1), 22, 'b\'s open segment is read for the index');
+  assert.ok(readFileSync(bOpen, 'utf8').endsWith('{"id":1,"_me'), 'b\'s half-written line is left alone');
+  await wa.close();
+  await wb.close();
+});
