@@ -119,7 +119,10 @@ test('kill -9 of the supervisor five times: no offset duplicated or missing (lib
   t.after(() => stopPool(pool, 'SIGKILL'));
   const atKill: number[] = [];
   for (let kill = 0; kill < 5; kill++) {
-    await waitFor('the pool to make progress', async () => countLines(env.OUTPUT_DIR) > (atKill.at(-1) ?? 0) + 1500, 120_000);
+    await waitFor('the pool to make progress', async () => countLines(env.OUTPUT_DIR) > (atKill.at(-1) ?? 0) + 1500, 120_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}: ${countLines(env.OUTPUT_DIR)} of ${expected.size} lines, killed at ${atKill.join(', ')}\n${pool.output().slice(-3000)}`);
+      });
     await sleep(Math.random() * 500);
     pool.proc.kill('SIGKILL');
     await pool.exited;
@@ -237,7 +240,8 @@ test('segments: rotated and compressed under five kill -9s; closed segments neve
   };
   const starts: Array<{ files: number; lines: number; written: number }> = [];
   for (let kill = 0; kill < 5; kill++) {
-    await waitFor('the pool to make progress', async () => countLines(env.OUTPUT_DIR) > (kill + 1) * 12_000, 120_000);
+    // Each kill comes once some segment has closed, so a restart has history it must not read line by line.
+    await waitFor('the pool to make progress', async () => countLines(env.OUTPUT_DIR) > (kill + 1) * 12_000 && closedSegments(env.OUTPUT_DIR).size > 0, 120_000);
     await sleep(Math.random() * 300);
     pool.proc.kill('SIGKILL');
     await pool.exited;
@@ -286,7 +290,9 @@ test('segments: files of the one-file layout are history the pool skips, read on
   assert.match(pool.output(), new RegExp(`read ${before.length} lines of ${byWriter.size} files at start`), 'the old files were read once');
   assertExactlyOnce(readOutput(env.OUTPUT_DIR));
   pool = startPool(env);
-  await waitFor('the second start to index', async () => /read \d+ lines of \d+ files at start/.test(pool.output()), 60_000);
+  const third = pool;
+  await waitFor('the second start to index', async () => /read \d+ lines of \d+ files at start/.test(third.output()), 60_000)
+    .catch((err: Error) => { throw new Error(`${err.message}; exit ${third.proc.exitCode} ${third.proc.signalCode}\n${third.output().slice(-3000)}`); });
   assert.equal(await stopPool(pool), 0);
   const [, lines] = /read (\d+) lines of \d+ files at start/.exec(pool.output())!;
   assert.equal(Number(lines), expected.size - before.length, 'the second start reads only the open segments, not the old files');
