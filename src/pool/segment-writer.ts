@@ -12,6 +12,8 @@ export class OutputWriteError extends PipelineError {}
 
 export class SegmentWriter {
   private fh: FileHandle | undefined;
+  /** The open segment's inode, taken when it was opened: compared with the path's after each fsync. */
+  private inode: { dev: number; ino: number } | undefined;
   private seg: SegmentName | undefined;
   private live: LiveSegment | undefined;
   private dirty = false;
@@ -53,8 +55,8 @@ export class SegmentWriter {
    */
   private async assertStillThere(): Promise<void> {
     const path = this.out.path(this.seg!);
-    const [mine, there] = await Promise.all([this.fh!.stat(), stat(path).catch(() => undefined)]);
-    if (there && there.ino === mine.ino && there.dev === mine.dev) return;
+    const there = await stat(path).catch(() => undefined);
+    if (there && there.ino === this.inode!.ino && there.dev === this.inode!.dev) return;
     await this.fh!.close().catch(() => undefined);
     this.fh = undefined;
     this.live = undefined;
@@ -102,7 +104,8 @@ export class SegmentWriter {
     try {
       this.fh = await open(path, 'a', this.out.policy.fileMode);
       // A writer before this one may have failed mid-append and been unable to cut it back.
-      const { size } = await this.fh.stat();
+      const { size, dev, ino } = await this.fh.stat();
+      this.inode = { dev, ino };
       if (size !== this.live.bytes) {
         await this.fh.truncate(Math.min(size, this.live.bytes));
         this.live.bytes = Math.min(size, this.live.bytes);
