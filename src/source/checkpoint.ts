@@ -12,6 +12,11 @@ export interface BinlogPosition {
   pos: number;
   /** MariaDB GTID position / MySQL executed GTID set at that point, when known. */
   gtid: string | null;
+  /**
+   * MySQL after a snapshot: stream from the first transaction missing from `gtid`, not from file/pos. The view's
+   * set is exact where the position is not: a transaction already in the binlog may not be visible yet.
+   */
+  byGtid?: true;
 }
 
 export interface Checkpoint extends BinlogPosition {
@@ -35,6 +40,11 @@ export interface SnapshotProgress {
   reconcile?: boolean;
 }
 
+/** Where the reader starts: a MySQL snapshot's point, or a purged checkpoint file, is a GTID set, not a position. */
+export function streamsByGtid(server: { flavor: 'mariadb' | 'mysql'; binlogs: string[] }, checkpoint: Checkpoint): boolean {
+  return server.flavor === 'mysql' && (checkpoint.byGtid === true || !server.binlogs.includes(checkpoint.file));
+}
+
 export function encodeCheckpoint(c: Checkpoint): Buffer {
   return Buffer.from(JSON.stringify(c));
 }
@@ -46,7 +56,8 @@ export function decodeCheckpoint(value: Buffer): Checkpoint {
   }
   return {
     file: c.file, pos: c.pos, gtid: c.gtid ?? null, tsMs: c.tsMs ?? 0, changes: c.changes ?? 0,
-    writtenAtMs: c.writtenAtMs ?? 0, owner: c.owner ?? '', ...(c.snapshot ? { snapshot: c.snapshot } : {}),
+    writtenAtMs: c.writtenAtMs ?? 0, owner: c.owner ?? '', ...(c.byGtid && c.gtid ? { byGtid: true } : {}),
+    ...(c.snapshot ? { snapshot: c.snapshot } : {}),
   };
 }
 

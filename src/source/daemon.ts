@@ -17,7 +17,7 @@ import { TxProducer } from '../sink/tx-producer.js';
 import { ensureTopic } from '../sink/topics.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
 import { Channel } from './channel.js';
-import type { Checkpoint } from './checkpoint.js';
+import { streamsByGtid, type Checkpoint } from './checkpoint.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { createSourceMetrics, type SourceMetrics } from './metrics.js';
 import { gtidPositionAt, preflight } from './preflight.js';
@@ -190,7 +190,7 @@ export class SourceDaemon {
       reader = new BinlogReader({
         mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId, flavor: server.flavor,
         // The start plan returns a checkpoint whose binlog is gone only when its GTID set can be resumed from.
-        byGtid: server.flavor === 'mysql' && !server.binlogs.includes(checkpoint.file),
+        byGtid: streamsByGtid(server, checkpoint),
         db: config.mysql.database, table: config.mysql.table, start: checkpoint,
         onItem: (item) => {
           if (item.kind === 'changes') this.metrics.changesRead.inc(item.changes.length);
@@ -317,3 +317,4 @@ export class SourceDaemon {
 }
 
 class StopRequested extends Error {}
+

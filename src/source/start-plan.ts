@@ -5,7 +5,7 @@
  * back.
  */
 import mysql from 'mysql2/promise';
-import { connectMysql } from '../mysql.js';
+import { connectMysql, ServerConfigError } from '../mysql.js';
 import type { ConnectionOptions } from 'mysql2';
 import { ChangeEncoder } from '../codec/change-encoder.js';
 import type { Registry } from '../codec/registry.js';
@@ -49,7 +49,7 @@ export class StartPlan {
     const { config, store } = this.d;
     const claim = (c: Checkpoint): Checkpoint => ({ ...c, owner: store.owner, writtenAtMs: Date.now() });
     if (found?.snapshot) {
-      this.log.info(`resuming the snapshot after ${found.snapshot.rows} rows; streaming follows from ${found.file}:${found.pos}`);
+      this.log.info(`resuming the snapshot after ${found.snapshot.rows} rows; streaming follows from ${streamStart(found)}`);
       return this.snapshot(producer, server, claim(found), found.snapshot.since ? new Date(found.snapshot.since) : null);
     }
     if (found && !server.binlogs.includes(found.file) && await this.resumableByGtid(server, found)) {
@@ -110,13 +110,17 @@ export class StartPlan {
     const conn = await connectMysql(this.d.mysql);
     try {
       const view = await openConsistentSnapshot(conn, server.flavor);
+      if (server.flavor === 'mysql' && !view.byGtid) {
+        throw new ServerConfigError('MySQL without GTIDs gives no exact binlog point for a snapshot, so a change could be ' +
+          'missed: set gtid_mode=ON and enforce_gtid_consistency=ON on the server, or COLD_START=latest to start at the binlog\'s end without one');
+      }
       const progress: SnapshotProgress = resume?.snapshot ?? { since: since?.toISOString() ?? null, after: null, rows: 0, reconcile };
       const { snapshot: _inProgress, ...resumed } = resume ?? ({} as Partial<Checkpoint>);
       const base: Checkpoint = resume ? (resumed as Checkpoint) : { ...view, tsMs: 0, changes: changesBefore, writtenAtMs: Date.now(), owner: store.owner };
       await store.commitOnly(producer, { ...base, snapshot: progress });
       const encoder = new ChangeEncoder(this.d.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
       await encoder.setColumns(await tableColumns(conn, config.mysql.database, config.mysql.table));
-      if (!resume) log.info(`snapshot of ${config.mysql.table} ${since ? `(rows changed since ${since.toISOString()})` : '(all rows)'}, then streaming from ${base.file}:${base.pos}`);
+      if (!resume) log.info(`snapshot of ${config.mysql.table} ${since ? `(rows changed since ${since.toISOString()})` : '(all rows)'}, then streaming from ${streamStart(base)}`);
       const started = Date.now();
       let rowsSoFar = progress.rows;
       const { rows, stopped } = await emitSnapshot({
@@ -146,7 +150,7 @@ export class StartPlan {
       await producer.begin();
       await store.add(producer, done);
       await producer.commit();
-      log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${done.file}:${done.pos}`);
+      log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${streamStart(done)}`);
       return done;
     } finally {
       await conn.end().catch(() => undefined);
@@ -183,4 +187,8 @@ export class StartPlan {
     }
     log.warn(`reconciled deletes after the purged binlog: ${ids.length} keys alive on the topic are gone from the table (${transactions} transactions)`);
   }
+}
+
+function streamStart(c: Checkpoint): string {
+  return c.byGtid ? `the first transaction not in GTID set ${c.gtid} (near ${c.file}:${c.pos})` : `${c.file}:${c.pos}`;
 }

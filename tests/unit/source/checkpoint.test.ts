@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeCheckpoint, encodeCheckpoint, streamsByGtid, type Checkpoint } from '../../../src/source/checkpoint.js';
+
+const at: Checkpoint = { file: 'binlog.000007', pos: 4711, gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-52', tsMs: 1, changes: 2, writtenAtMs: 3, owner: 'me' };
+
+test('a MySQL snapshot point keeps "stream by GTID set" through the checkpoint record', () => {
+  assert.equal(decodeCheckpoint(encodeCheckpoint({ ...at, byGtid: true })).byGtid, true);
+  assert.equal(decodeCheckpoint(encodeCheckpoint(at)).byGtid, undefined);
+  // Without a set there is nothing to stream from: the flag is dropped rather than trusted.
+  assert.equal(decodeCheckpoint(encodeCheckpoint({ ...at, gtid: null, byGtid: true })).byGtid, undefined);
+});
+
+test('the reader starts by GTID set on MySQL for a snapshot point or a purged file, by file and position otherwise', () => {
+  const files = ['binlog.000007', 'binlog.000008'];
+  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, at), false);
+  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, { ...at, byGtid: true }), true);
+  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: ['binlog.000008'] }, at), true);
+  assert.equal(streamsByGtid({ flavor: 'mariadb', binlogs: files }, { ...at, byGtid: true }), false);
+});
