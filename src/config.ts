@@ -103,6 +103,8 @@ export interface SourceConfig {
   snapshotChunk: number;
   /** When the checkpointed binlog is gone, re-read rows changed since the checkpoint's time minus this. */
   purgedMarginSeconds: number;
+  /** The server's heartbeat period on an idle binlog connection; three silent periods mean it is dead. */
+  heartbeatSeconds: number;
 }
 
 export type ColdStart = { kind: 'snapshot' } | { kind: 'latest' } | { kind: 'watermark'; since: Date };
@@ -143,6 +145,7 @@ export const DEFAULTS = {
   COLD_START: 'snapshot',
   SNAPSHOT_CHUNK: '5000',
   BINLOG_PURGED_MARGIN_SECONDS: '300',
+  BINLOG_HEARTBEAT_SECONDS: '10',
   KAFKA_GROUP: 'product-pool',
   POOL_SIZE: '5',
   OUTPUT_DIR: './output',
@@ -443,6 +446,7 @@ export function parseSettings(env: Settings): Config {
       coldStart: coldStart(env, 'COLD_START'),
       snapshotChunk: int(env, 'SNAPSHOT_CHUNK', 1, 1_000_000),
       purgedMarginSeconds: int(env, 'BINLOG_PURGED_MARGIN_SECONDS', 0, 30 * 86400),
+      heartbeatSeconds: int(env, 'BINLOG_HEARTBEAT_SECONDS', 1, 3600),
     },
     pool: {
       group: text(env, 'KAFKA_GROUP'),

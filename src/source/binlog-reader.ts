@@ -40,13 +40,18 @@ export interface BinlogReaderOptions {
   start: BinlogPosition;
   /** Start at the first transaction missing from start.gtid (MySQL), not at start.file/pos (purged). */
   byGtid?: boolean;
+  /**
+   * The server sends a heartbeat when it has had nothing to send this long; a connection silent for three periods
+   * is dead (a half-open TCP connection never errors by itself). 0: no heartbeats, no watchdog.
+   */
+  heartbeatMs: number;
   onItem: (item: SourceItem) => void;
   onError: (err: BinlogError) => void;
 }
 
 interface ZongJiInternals {
   options: { filename?: string; position?: number };
-  connection?: { pause(): void; resume(): void };
+  connection?: { pause(): void; resume(): void; query(sql: string, cb: (err: Error | null) => void): void; stream?: NodeJS.EventEmitter };
   tableMap: Record<number, { columns?: Array<{ name: string; type: number; charset: string | null }>; columnSchemas: Array<{ UNSIGNED?: boolean }> }>;
 }
 
@@ -56,6 +61,8 @@ export class BinlogReader {
   private columnsKey = '';
   private paused = false;
   private stopped = false;
+  private heardAtMs = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
   /** The GTID position (MariaDB) or executed set (MySQL) after the last commit, when the start position carried one. */
   private readonly gtids: GtidTracker | undefined;
   /** The GTID of the transaction being read (zongji attaches none to MariaDB's events). */
@@ -71,6 +78,8 @@ export class BinlogReader {
       let ready = false;
       this.zongji.on('ready', () => {
         ready = true;
+        // zongji queues the dump right after 'ready', so this lands on the binlog connection before it.
+        this.askForHeartbeats();
         resolve();
       });
       this.zongji.on('error', (err: Error & { code?: string }) => {
@@ -94,7 +103,7 @@ export class BinlogReader {
         serverId: this.o.serverId,
         // By GTID the server names the file in its first (artificial) rotate, which zongji follows.
         ...(this.o.byGtid ? { gtidSet: this.o.start.gtid ?? '' } : { filename: this.o.start.file, position: this.o.start.pos }),
-        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'gtid', 'mariadbgtid'],
+        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'gtid', 'mariadbgtid', 'heartbeat'],
         includeSchema: { [this.o.db]: [this.o.table] },
       });
     });
@@ -110,12 +119,14 @@ export class BinlogReader {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    this.heardAtMs = Date.now();
     this.internals().connection?.resume();
   }
 
   stop(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.stopped = true;
+    clearInterval(this.watchdog);
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, 5_000);
       this.zongji.once('stopped', () => {
@@ -124,6 +135,32 @@ export class BinlogReader {
       });
       this.zongji.stop();
     });
+  }
+
+  /**
+   * Both servers read the period (nanoseconds) from this user variable of the dump connection; MySQL 8.4+ also
+   * under its newer name. Any bytes count as a sign of life, since a busy server sends events, not heartbeats.
+   */
+  private askForHeartbeats(): void {
+    const connection = this.internals().connection;
+    if (this.o.heartbeatMs <= 0 || !connection) return;
+    const ns = BigInt(this.o.heartbeatMs) * 1_000_000n;
+    connection.query(`SET @master_heartbeat_period = ${ns}, @source_heartbeat_period = ${ns}`, (err) => {
+      if (err && !this.stopped) this.o.onError(new BinlogError(`binlog connection: asking for heartbeats: ${err.message}`, { cause: err }));
+    });
+    this.heardAtMs = Date.now();
+    connection.stream?.on('data', () => {
+      this.heardAtMs = Date.now();
+    });
+    const limitMs = 3 * this.o.heartbeatMs;
+    this.watchdog = setInterval(() => {
+      if (this.paused || this.stopped || Date.now() - this.heardAtMs <= limitMs) return;
+      clearInterval(this.watchdog);
+      const silentS = ((Date.now() - this.heardAtMs) / 1000).toFixed(1);
+      this.o.onError(new BinlogError(`binlog connection silent for ${silentS} s, three heartbeat periods ` +
+        `(BINLOG_HEARTBEAT_SECONDS=${this.o.heartbeatMs / 1000}): the server or the network is gone; reconnecting`));
+    }, Math.min(this.o.heartbeatMs, 1000));
+    this.watchdog.unref();
   }
 
   private internals(): ZongJiInternals {
@@ -178,6 +215,8 @@ export class BinlogReader {
       }
       case 'xid':
         this.commit(event);
+        return;
+      case 'heartbeat':
         return;
       case 'query': {
         const query = (event as unknown as { query: string }).query.trim().toUpperCase();

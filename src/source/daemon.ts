@@ -191,6 +191,7 @@ export class SourceDaemon {
         mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId, flavor: server.flavor,
         // The start plan returns a checkpoint whose binlog is gone only when its GTID set can be resumed from.
         byGtid: streamsByGtid(server, checkpoint),
+        heartbeatMs: config.source.heartbeatSeconds * 1000,
         db: config.mysql.database, table: config.mysql.table, start: checkpoint,
         onItem: (item) => {
           if (item.kind === 'changes') this.metrics.changesRead.inc(item.changes.length);

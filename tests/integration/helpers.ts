@@ -1,5 +1,5 @@
 /** Shared set-up for tests against the running local stack (`npm run stack:up`). */
-import { createServer, connect as tcpConnect, type Server } from 'node:net';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { loadConfig, type Config } from '../../src/config.js';
 import { mysqlOptions } from '../../src/mysql.js';
@@ -47,4 +47,31 @@ export function forward(port: number, host: string, targetPort: number): Promise
     upstream.on('error', () => client.destroy());
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+/**
+ * A forwarder whose open connections can be frozen: bytes stop both ways while both sockets stay open, as on a
+ * network that drops packets without a reset. Connections made after a freeze flow normally.
+ */
+export async function freezableForward(port: number, host: string, targetPort: number): Promise<{ server: Server; freeze(): void }> {
+  const pairs: Array<[Socket, Socket]> = [];
+  const server = createServer((client) => {
+    const upstream = tcpConnect(targetPort, host);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    pairs.push([client, upstream]);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    server,
+    freeze: () => {
+      for (const [client, upstream] of pairs.splice(0)) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+  };
 }

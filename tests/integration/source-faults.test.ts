@@ -1,11 +1,11 @@
 /**
  * The source daemon under faults: a second daemon with the same identity, schema changes, a lost MySQL
- * connection, an unreachable registry at start. Each ends with nothing lost and nothing doubled.
+ * connection, a silent (half-open) binlog connection, an unreachable registry at start. Each ends with nothing lost and nothing doubled.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2';
-import { config, forward, freePort, freshId } from './helpers.js';
+import { config, forward, freePort, freezableForward, freshId } from './helpers.js';
 import { changesOnly, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor, type Landed } from './source-helpers.js';
 
 async function insertRows(admin: import('mysql2/promise').Connection, n: number, tag: string): Promise<number[]> {
@@ -49,6 +49,25 @@ test('a lost binlog connection restarts from the checkpoint without loss or dupl
   ids.push(...(await insertRows(admin, 300, 'reconnect-2')));
   await waitFor('the daemon to restart from its checkpoint', async () => source.output().includes('restarting from the last checkpoint'), 30_000);
   ids.push(...(await insertRows(admin, 300, 'reconnect-3')));
+  await waitCaughtUp(env, admin);
+  assertOncePerId(await readTopic(env.KAFKA_TOPIC), ids);
+  assert.equal(await stopSource(source), 0);
+});
+
+test('a binlog connection gone silent (half-open network) is noticed by its missing heartbeats and reopened; nothing lost or doubled', async (t) => {
+  const port = await freePort();
+  const network = await freezableForward(port, config.mysql.host, config.mysql.port);
+  t.after(() => network.server.close());
+  const { env, admin, source } = await streamingSource(t, { MYSQL_PORT: String(port), BINLOG_HEARTBEAT_SECONDS: '1' });
+  const ids = await insertRows(admin, 100, 'heartbeat-1');
+  await waitCaughtUp(env, admin);
+  // Idle for four periods: the server's heartbeats alone keep a quiet connection trusted.
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  assert.doesNotMatch(source.output(), /binlog connection silent/, 'heartbeats arrive while nothing changes');
+  network.freeze();
+  ids.push(...(await insertRows(admin, 100, 'heartbeat-2')));
+  await waitFor('the silent connection to be noticed', async () => /binlog connection silent for [\d.]+ s/.test(source.output()), 30_000);
+  ids.push(...(await insertRows(admin, 100, 'heartbeat-3')));
   await waitCaughtUp(env, admin);
   assertOncePerId(await readTopic(env.KAFKA_TOPIC), ids);
   assert.equal(await stopSource(source), 0);
