@@ -58,6 +58,8 @@ export class PoolConsumer {
   private looping = false;
   /** Partitions the group has taken back, held until what was read of them is written and committed. */
   private revoking: Kafka.Assignment[] = [];
+  /** Other supervisors' lines being read into the index after an assignment; writing waits for it. */
+  private othersRead: Promise<void> | undefined;
 
   constructor(private readonly deps: ConsumerDeps) {
     const { config, slot } = deps;
@@ -218,6 +220,11 @@ export class PoolConsumer {
 
   private async process(batch: Kafka.Message[], lines: SegmentWriter, dead: SegmentWriter): Promise<void> {
     const { config, out, decoder, metrics } = this.deps;
+    if (this.othersRead) {
+      const reading = this.othersRead;
+      await reading;
+      if (this.othersRead === reading) this.othersRead = undefined;
+    }
     const offsets = await writeBatch(batch, {
       decoder, index: out.index, rule: config.pool.discount, lines, dead, stats: this.stats, log: this.log,
       onDurable: (times) => {
@@ -239,7 +246,12 @@ export class PoolConsumer {
 
   private onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
     try {
-      if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) this.consumer.incrementalAssign(assignment);
+      if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        this.consumer.incrementalAssign(assignment);
+        // Before anything of these partitions is written: what another supervisor here wrote past its commit.
+        this.othersRead = this.deps.out.refreshOthers();
+        this.othersRead.catch(() => undefined); // its failure surfaces in the loop, which awaits it
+      }
       else if (err.code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         this.revoking.push(...assignment);
         // Nothing in hand when the loop is not running (starting, stopping, disconnecting): let go at once.

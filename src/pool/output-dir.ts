@@ -48,6 +48,7 @@ export class OutputDir {
   private readonly background = new Set<Promise<void>>();
   /** Segments between their manifest entry and their final name: retention leaves them alone. */
   private readonly closing = new Set<string>();
+  private refreshing: Promise<void> | undefined;
 
   private constructor(readonly dir: string, readonly policy: SegmentPolicy, private manifest: Manifest,
     private readonly instance: string, private readonly log?: Logger) {}
@@ -139,6 +140,32 @@ export class OutputDir {
     for (const s of finishing) this.finish(s);
     await this.retain();
     return report;
+  }
+
+  /**
+   * Catches the index up with what other supervisors sharing the directory wrote since this one started. Called
+   * when partitions are assigned: one that died mid-hand-off (after writing, before its commit) left lines past
+   * the committed offset. Their open segments are scanned before their manifests are read, so a segment closed
+   * in between is still counted: a manifest entry is written before the rename. Calls made while one runs share it.
+   */
+  refreshOthers(): Promise<void> {
+    this.refreshing ??= this.readOthers().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async readOthers(): Promise<void> {
+    for (const name of await readdir(this.dir)) {
+      const s = parseSegment(name);
+      if (!s || s.state !== 'open' || this.owns(s.base)) continue;
+      const found = await scanFile(join(this.dir, name), { tornTailOk: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined; // closed meanwhile: its manifest, read below, has it
+        throw err;
+      });
+      if (found) this.index.noteAll(found.written);
+    }
+    for (const manifest of await readOtherManifests(this.dir, this.instance)) this.index.noteAll(manifest.written);
   }
 
   /** This supervisor's streams: `consumer-<instance>-N` (or `consumer-N` without an instance), and replay's. */

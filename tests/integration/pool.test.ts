@@ -14,7 +14,7 @@ import Kafka from 'node-rdkafka';
 import { adminConnection, config, freePort, uniqueName } from './helpers.js';
 import { isClosedOutput } from '../../src/pool/segment-name.js';
 import { record, tally } from '../faults/report.js';
-import { assertEachChangeOnce, countLines, readOutput, startPool, stopPool, type FileLine } from './pool-helpers.js';
+import { assertEachChangeOnce, countLines, readOutput, startPool, stopPool, type FileLine, type RunningPool } from './pool-helpers.js';
 import { changesOnly, readTopic, startSource, stopSource, waitCaughtUp, waitFor, isolatedSource, type Landed } from './source-helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -362,4 +362,52 @@ test('crash points: kill -9 after an append, after the fsync before the commit, 
     ...tally(lines.map((l) => `${l.line._meta.partition}:${l.line._meta.offset}`), expected.size),
   });
   assertExactlyOnce(lines);
+});
+
+test('crash point mid-rebalance: supervisors sharing a directory, each killed while handing partitions to the next; the next skips what it wrote past its commit', { timeout: 900_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pool-shared-'));
+  // One message per batch (an fsync each) keeps the backlog from running out during the seconds a rebalance takes.
+  const common = { KAFKA_TOPIC: topic, KAFKA_GROUP: uniqueName('revoking'), OUTPUT_DIR: dir, POOL_SIZE: '1', POOL_BATCH: '1' };
+  // Twice in npm test; five times in npm run test:faults. Each newcomer takes half the partitions, so the one
+  // running is revoked while it reads a backlog, and dies at the hand-off (CDC_FAULT=pool.revoking).
+  const rounds = process.env.CDC_FAULTS_FULL === '1' ? 5 : 2;
+  const running: RunningPool[] = [];
+  t.after(async () => { for (const p of running) await stopPool(p, 'SIGKILL'); });
+  const start = async (n: number, fault: boolean) => {
+    const port = await freePort();
+    const pool = startPool({ ...common, POOL_INSTANCE: `s${n}`, POOL_METRICS_PORT: String(port), ...(fault ? { CDC_FAULT: 'pool.revoking' } : { POOL_BATCH: '500' }) });
+    running.push(pool);
+    return { pool, port };
+  };
+  const skippedBy = async (port: number) => {
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return [...metrics.matchAll(/^cdc_pool_duplicates_skipped_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  let current = await start(0, true);
+  let skipped = 0;
+  for (let round = 1; round <= rounds; round++) {
+    const floor = countLines(dir);
+    await waitFor(`s${round - 1} to write`, async () => countLines(dir) > floor + 1000, 180_000).catch((err: Error) => {
+      throw new Error(`${err.message}; s${round - 1} (exit ${current.pool.proc.exitCode ?? current.pool.proc.signalCode}) said:\n${current.pool.output().slice(-3000)}`);
+    });
+    skipped += await skippedBy(current.port);
+    const next = await start(round, round < rounds);
+    await waitFor(`s${round - 1} to die handing partitions to s${round}`, async () => current.pool.proc.exitCode !== null || current.pool.proc.signalCode !== null, 120_000);
+    assert.equal(current.pool.proc.signalCode, 'SIGKILL', `s${round - 1} reached pool.revoking: ${current.pool.output().slice(-1500)}`);
+    current = next;
+  }
+  assert.ok(countLines(dir) < expected.size, 'the crashes happened mid-consumption');
+  await waitForLines(dir, expected.size);
+  await sleep(2000);
+  skipped += await skippedBy(current.port);
+  assert.equal(await stopPool(current.pool), 0);
+  const lines = readOutput(dir);
+  record({
+    suite: 'crash points', fault: `pool: kill -9 at pool.revoking, mid-rebalance (${rounds} times, supervisors sharing a directory, under load)`,
+    outcome: `each next supervisor took the partitions after the session timeout; ${skipped} messages the dead one wrote past its commit were skipped`,
+    ...tally(lines.map((l) => `${l.line._meta.partition}:${l.line._meta.offset}`), expected.size),
+  });
+  assertExactlyOnce(lines);
+  assert.ok(skipped > 0, 'lines written but not committed before the hand-off were redelivered, and skipped');
+  t.diagnostic(`${skipped} redelivered messages skipped after ${rounds} crashes at the hand-off`);
 });
