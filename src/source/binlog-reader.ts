@@ -230,13 +230,14 @@ export class BinlogReader {
   private commit(event: AnyBinlogEvent): void {
     this.rowInTx = 0;
     const { file, pos } = this.position();
-    // zongji knows the exact GTID set only when it could seed it (a GTID or binlog-start position); from a
-    // file/position mid-file, the checkpoint's GTIDs are carried here.
-    let gtid = this.zongji.gtidSet ?? null;
-    if (gtid === null && this.gtids) {
+    // The start position's GTIDs plus each transaction read since. zongji's own set is used only when the start
+    // had none: it knows the set only from a GTID or binlog-start position, and leaves out transactions that end
+    // with a statement (DDL, FLUSH PRIVILEGES) rather than an XID.
+    let gtid: string | null;
+    if (this.gtids) {
       if (this.txGtid) this.gtids.add(this.txGtid);
       gtid = this.gtids.text();
-    }
+    } else gtid = this.zongji.gtidSet ?? null;
     this.txGtid = undefined;
     this.o.onItem({ kind: 'commit', position: { file, pos, gtid }, tsMs: event.timestamp });
   }

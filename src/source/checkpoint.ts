@@ -40,9 +40,15 @@ export interface SnapshotProgress {
   reconcile?: boolean;
 }
 
-/** Where the reader starts: a MySQL snapshot's point, or a purged checkpoint file, is a GTID set, not a position. */
+/**
+ * Where the reader starts. On MySQL a GTID set names the same point on every server of a replication topology, so
+ * it is used whenever the checkpoint has one: after a failover the new primary's files have other names or other
+ * contents, a purged file is gone, and a snapshot's position runs ahead of its view. MariaDB, or MySQL without
+ * GTIDs: the binlog file and position.
+ */
 export function streamsByGtid(server: { flavor: 'mariadb' | 'mysql'; binlogs: string[] }, checkpoint: Checkpoint): boolean {
-  return server.flavor === 'mysql' && (checkpoint.byGtid === true || !server.binlogs.includes(checkpoint.file));
+  if (server.flavor !== 'mysql') return false;
+  return checkpoint.byGtid === true || Boolean(checkpoint.gtid) || !server.binlogs.includes(checkpoint.file);
 }
 
 export function encodeCheckpoint(c: Checkpoint): Buffer {

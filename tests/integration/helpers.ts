@@ -53,7 +53,7 @@ export function forward(port: number, host: string, targetPort: number): Promise
  * A forwarder whose open connections can be frozen: bytes stop both ways while both sockets stay open, as on a
  * network that drops packets without a reset. Connections made after a freeze flow normally.
  */
-export async function freezableForward(port: number, host: string, targetPort: number): Promise<{ server: Server; freeze(): void }> {
+export async function freezableForward(port: number, host: string, targetPort: number): Promise<{ freeze(): void; close(): void }> {
   const pairs: Array<[Socket, Socket]> = [];
   const server = createServer((client) => {
     const upstream = tcpConnect(targetPort, host);
@@ -63,15 +63,21 @@ export async function freezableForward(port: number, host: string, targetPort: n
     pairs.push([client, upstream]);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const frozen: Socket[] = [];
   return {
-    server,
     freeze: () => {
       for (const [client, upstream] of pairs.splice(0)) {
         client.unpipe(upstream);
         upstream.unpipe(client);
         client.pause();
         upstream.pause();
+        frozen.push(client, upstream);
       }
+    },
+    // A frozen socket never ends by itself: without this the test process would wait for it forever.
+    close: () => {
+      for (const socket of [...frozen, ...pairs.flat()]) socket.destroy();
+      server.close();
     },
   };
 }

@@ -228,8 +228,27 @@ test('no secret appears in any log line: SASL run, wrong SASL password, wrong My
   assert.match(refused.output(), /refused cdc/);
   logs.push(refused.output());
 
+  // Secrets of one to three characters, live: scrubbed wherever they stand alone in a line.
+  const shortSasl = 'Zq';
+  const shortMysql = 'k9!';
+  const deniedShort = startCommand('src/cli/source.ts', { ...env, KAFKA_SASL_PASSWORD: shortSasl });
+  await waitFor('the short password\'s authentication failure logged', async () => /authentication/i.test(deniedShort.output()), 90_000);
+  await stopCommand(deniedShort);
+  logs.push(deniedShort.output());
+  const printedShort = await runStatus({ ...env, ...pool, KAFKA_SASL_PASSWORD: shortSasl, MYSQL_PASSWORD: shortMysql }, ['--print-config']);
+  assert.match(printedShort.stdout, /^#KAFKA_SASL_PASSWORD=\*\*\*$/m);
+  assert.match(printedShort.stdout, /^#MYSQL_PASSWORD=\*\*\*$/m);
+  logs.push(printedShort.stdout, printedShort.stderr);
+  const refusedShort = startCommand('src/cli/source.ts', { ...env, MYSQL_PASSWORD: shortMysql });
+  assert.equal(await refusedShort.exited, 2, refusedShort.output());
+  logs.push(refusedShort.output());
+
   const all = logs.join('\n');
   assert.ok(all.split('\n').length > 40, 'the logs searched are the real ones');
+  for (const secret of [shortSasl, shortMysql]) {
+    const alone = new RegExp(`(?<![A-Za-z0-9])${secret}(?![A-Za-z0-9])`);
+    assert.doesNotMatch(all, alone, `a ${secret.length}-character secret stands in the logs`);
+  }
   for (const component of ['source', 'pool', 'consumer-1']) assert.match(all, new RegExp(`"component":"${component}"`));
   assert.match(all, /"code":"KAFKA_AUTH".*Kafka refused the credentials/, 'the refused password was reported');
   for (const secret of [saslPassword, mysqlPassword, wrongSasl, wrongMysql]) {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2';
 import type mysql from 'mysql2/promise';
 import { adminConnection } from './helpers.js';
-import { binlogEnd, isolatedSource, readTopic, startSource, stopSource, waitCaughtUp, waitFor, type Landed } from './source-helpers.js';
+import { isolatedSource, purgeOlderBinlogs, readTopic, startSource, stopSource, waitCaughtUp, waitFor, type Landed } from './source-helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -133,7 +133,7 @@ test('cold-start snapshot under concurrent writes: the topic replays to the tabl
   const [all] = await admin.query<RowDataPacket[]>('SELECT id FROM product');
   const ids = [...new Set([...all.map((r) => r.id as number), ...state.keys()])];
   assert.ok(sawSnapshot.size > 40_000, `${sawSnapshot.size} rows in the snapshot`);
-  await assertStateMatchesTable(admin, state, ids);
+  await assertStateMatchesTable(admin, state, ids).catch((err: Error) => { throw new Error(`${err.message}; the daemon said:\n${source.output().slice(-4000)}`); });
 });
 
 test('a purged binlog: restart logs it, falls back to a watermark snapshot, and ends at the true state', { timeout: 600_000 }, async (t) => {
@@ -150,22 +150,7 @@ test('a purged binlog: restart logs it, falls back to a watermark snapshot, and 
   const whileDown = await insertMany(admin, 300, 'while-down');
   await admin.query("UPDATE product SET name = 'edited-while-down', price = 7.25 WHERE id IN (?)", [before.slice(0, 100)]);
   await admin.query('DELETE FROM product WHERE id IN (?)', [before.slice(100, 150)]);
-  await admin.query('FLUSH BINARY LOGS');
-  await admin.query('FLUSH BINARY LOGS');
-  // MariaDB silently keeps a file a binlog-dump thread is reading; the daemon is down, so any such thread is stale.
-  const [dumps] = await admin.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'");
-  for (const d of dumps) await admin.query(`KILL ${Number(d.id)}`).catch(() => undefined);
-  await waitFor('killed binlog-dump threads to end', async () => {
-    const [left] = await admin.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'");
-    return left.length === 0;
-  }, 30_000);
-  const current = (await binlogEnd(admin)).file;
-  // A file is kept until the server's binlog checkpoint has passed it, which lags a FLUSH: retry until it goes.
-  await waitFor('every older binlog, the checkpoint\'s included, to be purged', async () => {
-    await admin.query(`PURGE BINARY LOGS TO '${current}'`);
-    const [logs] = await admin.query<RowDataPacket[]>('SHOW BINARY LOGS');
-    return logs.length === 1 && logs[0]!.Log_name === current;
-  }, 60_000);
+  await purgeOlderBinlogs(admin);
 
   // Small chunks: the rows and the reconciled deletes go out in many bounded transactions.
   source = startSource({ ...env, SNAPSHOT_CHUNK: '20' });
@@ -180,6 +165,6 @@ test('a purged binlog: restart logs it, falls back to a watermark snapshot, and 
   const ids = [...before, ...whileDown, ...after];
   const mine = new Set(ids.map(String));
   const state = replay((await readTopic(env.KAFKA_TOPIC)).filter((l) => mine.has(l.key)));
-  await assertStateMatchesTable(admin, state, ids);
+  await assertStateMatchesTable(admin, state, ids).catch((err: Error) => { throw new Error(`${err.message}; the daemon said:\n${source.output().slice(-4000)}`); });
   assert.equal(state.get(before[0]!)?.name, 'edited-while-down');
 });

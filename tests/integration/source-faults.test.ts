@@ -57,7 +57,7 @@ test('a lost binlog connection restarts from the checkpoint without loss or dupl
 test('a binlog connection gone silent (half-open network) is noticed by its missing heartbeats and reopened; nothing lost or doubled', async (t) => {
   const port = await freePort();
   const network = await freezableForward(port, config.mysql.host, config.mysql.port);
-  t.after(() => network.server.close());
+  t.after(() => network.close());
   const { env, admin, source } = await streamingSource(t, { MYSQL_PORT: String(port), BINLOG_HEARTBEAT_SECONDS: '1' });
   const ids = await insertRows(admin, 100, 'heartbeat-1');
   await waitCaughtUp(env, admin);

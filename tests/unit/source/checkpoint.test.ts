@@ -11,10 +11,12 @@ test('a MySQL snapshot point keeps "stream by GTID set" through the checkpoint r
   assert.equal(decodeCheckpoint(encodeCheckpoint({ ...at, gtid: null, byGtid: true })).byGtid, undefined);
 });
 
-test('the reader starts by GTID set on MySQL for a snapshot point or a purged file, by file and position otherwise', () => {
+test('the reader starts by GTID set on MySQL whenever the checkpoint has one, by file and position otherwise', () => {
   const files = ['binlog.000007', 'binlog.000008'];
-  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, at), false);
-  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, { ...at, byGtid: true }), true);
-  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: ['binlog.000008'] }, at), true);
+  const noSet = { ...at, gtid: null };
+  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, at), true);
+  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, { ...at, gtid: '' }), false, 'GTIDs on, none executed yet');
+  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, noSet), false, 'GTIDs off');
+  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: ['binlog.000008'] }, noSet), true, 'a purged file: the start plan vouched for the set');
   assert.equal(streamsByGtid({ flavor: 'mariadb', binlogs: files }, { ...at, byGtid: true }), false);
 });
