@@ -1,13 +1,14 @@
 /**
  * The source crashed exactly where exactly-once is hardest, five times each under a running workload: after
  * producing a transaction's records but before its commit, right after a commit before the next read, and
- * between a backfill chunk's records and its commit. Every change is on the topic once, in order per key.
+ * between a backfill chunk's records and its commit, and between the purged-binlog fallback's reconciled deletes and
+ * their commit. Every change is on the topic once, in order per key.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { adminConnection } from '../integration/helpers.js';
 import { startCommand } from '../integration/process.js';
-import { changesOnly, runGenerator, isolatedSource, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor, type RunningSource } from '../integration/source-helpers.js';
+import { changesOnly, runGenerator, isolatedSource, purgeOlderBinlogs, readTopic, startSource, stopSource, streamingSource, waitCaughtUp, waitFor, type RunningSource } from '../integration/source-helpers.js';
 import { record, tally } from './report.js';
 
 const ROUNDS = 5;
@@ -85,6 +86,49 @@ test(`backfill: kill -9 between a chunk's records and its commit, ${ROUNDS} time
     suite: 'crash points', fault: `backfill: kill -9 between a chunk's records and its commit (${ROUNDS} times, 200-row chunks)`,
     outcome: 'the uncommitted chunk is aborted; each rerun resumes after the last committed chunk', ...counts,
   });
+  assert.deepEqual(counts, { lost: 0, duplicated: 0 });
+  await admin.query('DELETE FROM product WHERE id BETWEEN ? AND ?', [ids[ids.length - 1], ids[0]]);
+});
+
+test(`purged-binlog fallback: kill -9 between reconciled deletes and their commit, ${ROUNDS} times: each delete once`, { timeout: 900_000 }, async (t) => {
+  const base = -2_120_000_000;
+  const ids = Array.from({ length: 3000 }, (_, i) => base - i);
+  // Rows an earlier run left behind go before the source starts, so their deletes are not on this topic.
+  const cleaner = await adminConnection();
+  await cleaner.query('DELETE FROM product WHERE id BETWEEN ? AND ?', [ids[ids.length - 1], ids[0]]);
+  await cleaner.end();
+  const started = await streamingSource(t);
+  const { env, admin } = started;
+  await admin.query('INSERT INTO product (id, name, category, price) VALUES ?', [ids.map((id) => [id, 'reconciled', 'Toys', 1])]);
+  await waitCaughtUp(env, admin, 120_000);
+  assert.equal(await stopSource(started.source), 0);
+  // While the source is down: 1000 rows go, and the binlog that said so is purged. Only the fallback's
+  // reconciliation can tell: ten transactions of 100 deletes.
+  const gone = ids.slice(0, 1000);
+  await admin.query('DELETE FROM product WHERE id BETWEEN ? AND ?', [gone[gone.length - 1], gone[0]]);
+  await purgeOlderBinlogs(admin);
+  let source: RunningSource | undefined;
+  t.after(() => source && stopSource(source, 'SIGKILL'));
+  for (let round = 0; round < ROUNDS; round++) {
+    source = startSource({ ...env, SNAPSHOT_CHUNK: '100', CDC_FAULT: 'source.reconcile:2' });
+    await crashed(source, 'source.reconcile');
+  }
+  source = startSource({ ...env, SNAPSHOT_CHUNK: '100' });
+  await waitFor('the fallback to finish', async () => /snapshot done/.test(source!.output()), 120_000);
+  const resumed = /reconciled deletes after the purged binlog: (\d+) keys/.exec(source.output());
+  assert.ok(resumed && Number(resumed[1]) < gone.length, `each crash kept the deletes committed before it: ${resumed?.[0]}`);
+  await waitCaughtUp(env, admin);
+  assert.equal(await stopSource(source), 0);
+
+  const mine = new Set(ids.map(String));
+  const deletes = changesOnly(await readTopic(env.KAFKA_TOPIC)).filter((l) => mine.has(l.key) && l.value!.op === 'd').map((l) => l.key);
+  const counts = tally(deletes, gone.length);
+  const wrong = deletes.filter((k) => !gone.map(String).includes(k));
+  record({
+    suite: 'crash points', fault: `source: kill -9 at source.reconcile, during the purged-binlog fallback (${ROUNDS} times, 100-key delete transactions)`,
+    outcome: 'the open delete transaction is aborted; the next start reads the deletes already committed and reconciles only the rest', ...counts,
+  });
+  assert.deepEqual(wrong, [], 'no delete for a row still in the table');
   assert.deepEqual(counts, { lost: 0, duplicated: 0 });
   await admin.query('DELETE FROM product WHERE id BETWEEN ? AND ?', [ids[ids.length - 1], ids[0]]);
 });

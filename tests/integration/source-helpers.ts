@@ -1,6 +1,7 @@
 /** Running the real source daemon as a child process, and reading back what it committed. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
+import type { RowDataPacket } from 'mysql2';
 import type mysql from 'mysql2/promise';
 import { Registry } from '../../src/codec/registry.js';
 import { fromValueRecord } from '../../src/codec/value-record.js';
@@ -134,4 +135,27 @@ export function runGenerator(args: string[]): Promise<string> {
     p.stdout.on('data', (d) => { out += d; });
     p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`generator exited ${code}`))));
   });
+}
+
+/**
+ * Makes every binlog the server has, but a fresh current one, purged: the checkpoint of a stopped source then
+ * names a file that is gone.
+ */
+export async function purgeOlderBinlogs(admin: mysql.Connection): Promise<void> {
+  await admin.query('FLUSH BINARY LOGS');
+  await admin.query('FLUSH BINARY LOGS');
+  // MariaDB silently keeps a file a binlog-dump thread is reading; the daemon is down, so any such thread is stale.
+  const [dumps] = await admin.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'");
+  for (const d of dumps) await admin.query(`KILL ${Number(d.id)}`).catch(() => undefined);
+  await waitFor('killed binlog-dump threads to end', async () => {
+    const [left] = await admin.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'");
+    return left.length === 0;
+  }, 30_000);
+  const current = (await binlogEnd(admin)).file;
+  // A file is kept until the server's binlog checkpoint has passed it, which lags a FLUSH: retry until it goes.
+  await waitFor('every older binlog, the checkpoint\'s included, to be purged', async () => {
+    await admin.query(`PURGE BINARY LOGS TO '${current}'`);
+    const [logs] = await admin.query<RowDataPacket[]>('SHOW BINARY LOGS');
+    return logs.length === 1 && logs[0]!.Log_name === current;
+  }, 60_000);
 }
