@@ -77,3 +77,10 @@ test('pool settings: sizes, discount percentage, instance names', () => {
   assert.throws(() => loadConfig({ DISCOUNT_PERCENT: '150' }), /DISCOUNT_PERCENT="150" is not a percentage/);
   assert.throws(() => loadConfig({ POOL_INSTANCE: 'a/b' }), /POOL_INSTANCE="a\/b": expected letters/);
 });
+
+test('binlog heartbeats: 10 s by default, whole seconds from 1 to 3600', () => {
+  assert.equal(loadConfig({}).source.heartbeatSeconds, 10);
+  assert.equal(loadConfig({ BINLOG_HEARTBEAT_SECONDS: '2' }).source.heartbeatSeconds, 2);
+  assert.throws(() => loadConfig({ BINLOG_HEARTBEAT_SECONDS: '0' }), /^ConfigError: BINLOG_HEARTBEAT_SECONDS="0" is not a whole number from 1 to 3600/);
+  assert.throws(() => loadConfig({ BINLOG_HEARTBEAT_SECONDS: '1.5' }), ConfigError);
+});
