@@ -249,8 +249,10 @@ export class PoolConsumer {
       if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
         this.consumer.incrementalAssign(assignment);
         // Before anything of these partitions is written: what another supervisor here wrote past its commit.
-        this.othersRead = this.deps.out.refreshOthers();
-        this.othersRead.catch(() => undefined); // its failure surfaces in the loop, which awaits it
+        if (assignment.length > 0) {
+          this.othersRead = this.deps.out.refreshOthers();
+          this.othersRead.catch(() => undefined); // its failure surfaces in the loop, which awaits it
+        }
       }
       else if (err.code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         this.revoking.push(...assignment);

@@ -17,7 +17,7 @@ import { createGzip } from 'node:zlib';
 import type { SegmentPolicy } from '../config.js';
 import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
-import { OutputIndex, repairTornTail, scanFile } from './output-index.js';
+import { OutputIndex, repairTornTail, scanAppended, scanFile } from './output-index.js';
 import { readManifest, readOtherManifests, syncDir, writeManifest, type Manifest } from './segment-manifest.js';
 import { closedKey, isLegacyOutput, parseSegment, segmentFile, streamKey, type SegmentName } from './segment-name.js';
 
@@ -48,7 +48,10 @@ export class OutputDir {
   private readonly background = new Set<Promise<void>>();
   /** Segments between their manifest entry and their final name: retention leaves them alone. */
   private readonly closing = new Set<string>();
-  private refreshing: Promise<void> | undefined;
+  private runningScan: Promise<void> | undefined;
+  /** Other supervisors' open segments: bytes of whole lines already read into the index. */
+  private readonly othersScanned = new Map<string, number>();
+  private queuedScan: Promise<void> | undefined;
 
   private constructor(readonly dir: string, readonly policy: SegmentPolicy, private manifest: Manifest,
     private readonly instance: string, private readonly log?: Logger) {}
@@ -146,25 +149,39 @@ export class OutputDir {
    * Catches the index up with what other supervisors sharing the directory wrote since this one started. Called
    * when partitions are assigned: one that died mid-hand-off (after writing, before its commit) left lines past
    * the committed offset. Their open segments are scanned before their manifests are read, so a segment closed
-   * in between is still counted: a manifest entry is written before the rename. Calls made while one runs share it.
+   * in between is still counted: a manifest entry is written before the rename. A call made while a scan runs
+   * gets one that starts after it, since the running one may have read a file before its last lines.
    */
   refreshOthers(): Promise<void> {
-    this.refreshing ??= this.readOthers().finally(() => {
-      this.refreshing = undefined;
+    // Calls made before a waiting scan starts share it: it starts after all of them.
+    if (this.queuedScan) return this.queuedScan;
+    const scan: Promise<void> = (this.runningScan ?? Promise.resolve()).catch(() => undefined).then(() => {
+      this.queuedScan = undefined;
+      this.runningScan = scan;
+      return this.readOthers();
+    }).finally(() => {
+      if (this.runningScan === scan) this.runningScan = undefined;
     });
-    return this.refreshing;
+    this.queuedScan = scan;
+    return scan;
   }
 
   private async readOthers(): Promise<void> {
+    const open = new Set<string>();
     for (const name of await readdir(this.dir)) {
       const s = parseSegment(name);
       if (!s || s.state !== 'open' || this.owns(s.base)) continue;
-      const found = await scanFile(join(this.dir, name), { tornTailOk: true }).catch((err: NodeJS.ErrnoException) => {
+      open.add(name);
+      const found = await scanAppended(join(this.dir, name), this.othersScanned.get(name) ?? 0).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return undefined; // closed meanwhile: its manifest, read below, has it
         throw err;
       });
-      if (found) this.index.noteAll(found.written);
+      if (found) {
+        this.index.noteAll(found.written);
+        this.othersScanned.set(name, found.end);
+      }
     }
+    for (const name of this.othersScanned.keys()) if (!open.has(name)) this.othersScanned.delete(name);
     for (const manifest of await readOtherManifests(this.dir, this.instance)) this.index.noteAll(manifest.written);
   }
 

@@ -70,6 +70,42 @@ export async function scanFile(path: string, opts: { tornTailOk?: boolean } = {}
   return scan;
 }
 
+/**
+ * The offsets in the whole lines of a file another process appends to, from byte `start` on; `end` is where the
+ * next call starts (after the last newline read), so each byte is read once however often the file is rescanned.
+ */
+export async function scanAppended(path: string, start: number): Promise<FileScan & { end: number }> {
+  const scan: FileScan & { end: number } = { lines: 0, written: {}, end: start };
+  const fh = await open(path, 'r');
+  try {
+    const chunk = Buffer.alloc(4 * 1024 * 1024);
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, scan.end + carry.length);
+      if (bytesRead === 0) return scan;
+      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      const last = data.lastIndexOf(0x0a);
+      if (last < 0) {
+        carry = Buffer.from(data);
+        continue;
+      }
+      for (const line of data.subarray(0, last).toString('utf8').split('\n')) {
+        if (line === '') continue;
+        const meta = (JSON.parse(line) as { _meta?: { topic: string; partition: number; offset: number } })._meta;
+        if (meta) {
+          const key = `${meta.topic}:${meta.partition}`;
+          if (meta.offset > (scan.written[key] ?? -1)) scan.written[key] = meta.offset;
+        }
+        scan.lines++;
+      }
+      scan.end += last + 1;
+      carry = Buffer.from(data.subarray(last + 1));
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Cuts everything after the last newline: a line without one was being written when the process died. */
 export async function repairTornTail(path: string): Promise<number> {
   const { size } = await stat(path);

@@ -153,12 +153,18 @@ export class BinlogReader {
       this.heardAtMs = Date.now();
     });
     const limitMs = 3 * this.o.heartbeatMs;
+    const silent = () => !this.paused && !this.stopped && Date.now() - this.heardAtMs > limitMs;
     this.watchdog = setInterval(() => {
-      if (this.paused || this.stopped || Date.now() - this.heardAtMs <= limitMs) return;
-      clearInterval(this.watchdog);
-      const silentS = ((Date.now() - this.heardAtMs) / 1000).toFixed(1);
-      this.o.onError(new BinlogError(`binlog connection silent for ${silentS} s, three heartbeat periods ` +
-        `(BINLOG_HEARTBEAT_SECONDS=${this.o.heartbeatMs / 1000}): the server or the network is gone; reconnecting`));
+      // Checked again after pending socket input is handled: timers run first, so after a long event-loop stall
+      // data that did arrive would not have been counted yet.
+      if (silent()) setImmediate(() => {
+        if (!silent() || this.watchdog === undefined) return;
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+        const silentS = ((Date.now() - this.heardAtMs) / 1000).toFixed(1);
+        this.o.onError(new BinlogError(`binlog connection silent for ${silentS} s, three heartbeat periods ` +
+          `(BINLOG_HEARTBEAT_SECONDS=${this.o.heartbeatMs / 1000}): the server or the network is gone; reconnecting`));
+      });
     }, Math.min(this.o.heartbeatMs, 1000));
     this.watchdog.unref();
   }
@@ -206,11 +212,11 @@ export class BinlogReader {
         return;
       }
       case 'gtid':
-        this.txGtid = (event as unknown as { gtid: string }).gtid;
+        this.nextGtid((event as unknown as { gtid: string }).gtid);
         return;
       case 'mariadbgtid': {
         const e = event as unknown as { domainId: number; serverId: number; seqNo: number | bigint };
-        this.txGtid = { domainId: e.domainId, serverId: e.serverId, seqNo: e.seqNo };
+        this.nextGtid({ domainId: e.domainId, serverId: e.serverId, seqNo: e.seqNo });
         return;
       }
       case 'xid':
@@ -219,12 +225,16 @@ export class BinlogReader {
       case 'heartbeat':
         return;
       case 'query': {
-        const query = (event as unknown as { query: string }).query.trim().toUpperCase();
-        // BEGIN opens a transaction; anything else (COMMIT of a non-transactional engine, DDL) ends one.
-        if (query !== 'BEGIN' && !query.startsWith('XA START') && !query.startsWith('XA END')) this.commit(event);
+        if (endsTransaction((event as unknown as { query: string }).query)) this.commit(event);
         return;
       }
     }
+  }
+
+  /** A transaction's GTID; one still pending was an XA PREPARE, whose part ended with no XID or COMMIT. */
+  private nextGtid(gtid: TxGtid): void {
+    if (this.txGtid && this.gtids) this.gtids.add(this.txGtid);
+    this.txGtid = gtid;
   }
 
   private commit(event: AnyBinlogEvent): void {
@@ -241,6 +251,17 @@ export class BinlogReader {
     this.txGtid = undefined;
     this.o.onItem({ kind: 'commit', position: { file, pos, gtid }, tsMs: event.timestamp });
   }
+}
+
+const MID_TRANSACTION = /^(BEGIN$|XA START|XA END|SAVEPOINT\b|RELEASE SAVEPOINT\b|ROLLBACK\s+(WORK\s+)?TO\b)/;
+
+/**
+ * Whether a statement in the binlog ends a transaction. BEGIN opens one and savepoints sit inside one; anything
+ * else (COMMIT of a non-transactional engine, DDL) ends one. Ending one at a savepoint would put a half-read
+ * transaction's GTID in the checkpoint's set, and a resume by that set would skip the rest of it.
+ */
+export function endsTransaction(statement: string): boolean {
+  return !MID_TRANSACTION.test(statement.trim().toUpperCase());
 }
 
 function gtidText(gtid: unknown): string | null {

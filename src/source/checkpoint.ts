@@ -43,12 +43,14 @@ export interface SnapshotProgress {
 /**
  * Where the reader starts. On MySQL a GTID set names the same point on every server of a replication topology, so
  * it is used whenever the checkpoint has one: after a failover the new primary's files have other names or other
- * contents, a purged file is gone, and a snapshot's position runs ahead of its view. MariaDB, or MySQL without
- * GTIDs: the binlog file and position.
+ * contents, a purged file is gone, and a snapshot's position runs ahead of its view. MariaDB, or MySQL whose
+ * gtid_mode is not ON (the server refuses a dump by set): the binlog file and position.
  */
-export function streamsByGtid(server: { flavor: 'mariadb' | 'mysql'; binlogs: string[] }, checkpoint: Checkpoint): boolean {
+export function streamsByGtid(server: { flavor: 'mariadb' | 'mysql'; binlogs: string[]; gtidOn: boolean }, checkpoint: Checkpoint): boolean {
   if (server.flavor !== 'mysql') return false;
-  return checkpoint.byGtid === true || Boolean(checkpoint.gtid) || !server.binlogs.includes(checkpoint.file);
+  // A snapshot's point, or a purged file the start plan found resumable by its set.
+  if (checkpoint.byGtid === true || !server.binlogs.includes(checkpoint.file)) return true;
+  return server.gtidOn && Boolean(checkpoint.gtid);
 }
 
 export function encodeCheckpoint(c: Checkpoint): Buffer {
@@ -62,7 +64,7 @@ export function decodeCheckpoint(value: Buffer): Checkpoint {
   }
   return {
     file: c.file, pos: c.pos, gtid: c.gtid ?? null, tsMs: c.tsMs ?? 0, changes: c.changes ?? 0,
-    writtenAtMs: c.writtenAtMs ?? 0, owner: c.owner ?? '', ...(c.byGtid && c.gtid ? { byGtid: true } : {}),
+    writtenAtMs: c.writtenAtMs ?? 0, owner: c.owner ?? '', ...(c.byGtid && typeof c.gtid === 'string' ? { byGtid: true } : {}),
     ...(c.snapshot ? { snapshot: c.snapshot } : {}),
   };
 }

@@ -14,6 +14,8 @@ export interface ServerFacts {
   end: BinlogPosition;
   /** Binlog files the server still has, oldest first. */
   binlogs: string[];
+  /** MySQL with gtid_mode=ON: a dump by GTID set is accepted (not under OFF or the PERMISSIVE modes). */
+  gtidOn: boolean;
 }
 
 /** Settings the reader cannot work without: [variable, required value, absent is fine (older servers lack it)]. */
@@ -30,7 +32,7 @@ const REQUIRED: Array<[string, string, boolean]> = [
 export async function preflight(options: mysql.ConnectionOptions): Promise<ServerFacts> {
   const conn = await connectMysql(options);
   try {
-    const names = [...REQUIRED.map(([n]) => n), 'server_id', 'version'];
+    const names = [...REQUIRED.map(([n]) => n), 'server_id', 'version', 'gtid_mode'];
     const [vars] = await conn.query<Array<{ Variable_name: string; Value: string } & mysql.RowDataPacket>>(
       'SHOW GLOBAL VARIABLES WHERE Variable_name IN (?)', [names]);
     const v = Object.fromEntries(vars.map((r) => [r.Variable_name, r.Value]));
@@ -48,7 +50,8 @@ export async function preflight(options: mysql.ConnectionOptions): Promise<Serve
     const end = await binlogHead(conn, version);
     if (!end) throw new ServerConfigError(`${flavorOf(version).statusSql} returned nothing: is the binary log enabled (log_bin)?`);
     const [logs] = await conn.query<Array<{ Log_name: string } & mysql.RowDataPacket>>('SHOW BINARY LOGS');
-    return { serverId: Number(v.server_id), flavor: flavorOf(version).flavor, binlogs: logs.map((l) => l.Log_name), end };
+    const flavor = flavorOf(version).flavor;
+    return { serverId: Number(v.server_id), flavor, binlogs: logs.map((l) => l.Log_name), end, gtidOn: flavor === 'mysql' && v.gtid_mode === 'ON' };
   } finally {
     await conn.end();
   }

@@ -24,7 +24,7 @@ export interface Cursor {
  * GTID set does not run ahead: MySQL adds a group's GTIDs only after committing it in the engine, in binlog order.
  * So the set read before the view is all visible, and streaming from the first transaction missing from it
  * (`byGtid`) misses nothing; it may repeat the few transactions that committed while the view opened (each key
- * still ends at its true state). Without GTIDs there is no exact point: null, and the caller decides.
+ * still ends at its true state). Unless gtid_mode is ON there is no exact point: no `byGtid`, and the caller decides.
  */
 export async function openConsistentSnapshot(conn: mysql.Connection, flavor: Flavor): Promise<BinlogPosition> {
   if (flavor === 'mariadb') {
@@ -35,10 +35,12 @@ export async function openConsistentSnapshot(conn: mysql.Connection, flavor: Fla
     if (!v.binlog_snapshot_file) throw new Error('the server reported no binlog_snapshot_file: is the binary log enabled?');
     return { file: v.binlog_snapshot_file, pos: Number(v.binlog_snapshot_position), gtid: null };
   }
+  const [[mode]] = await conn.query<Array<{ m: string } & mysql.RowDataPacket>>('SELECT @@GLOBAL.gtid_mode AS m');
   const head = await binlogHead(conn, await serverVersion(conn));
   if (!head) throw new Error('the server reported no binary log status: is the binary log enabled?');
   await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-  return head.gtid ? { ...head, byGtid: true } : head;
+  // An empty set (GTIDs on, nothing executed yet) is a point too: every GTID transaction is after it.
+  return mode?.m === 'ON' ? { ...head, gtid: head.gtid ?? '', byGtid: true } : head;
 }
 
 export async function* readChunks(

@@ -179,3 +179,24 @@ test('supervisors sharing a directory keep a manifest each, read each other\'s, 
   await wa.close();
   await wb.close();
 });
+
+test('after a start, another supervisor\'s new lines reach the index on a refresh, each byte read once, half lines later', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'out-'));
+  const { out: a } = await OutputDir.open(dir, policy(), undefined, 'a');
+  const { out: b } = await OutputDir.open(dir, policy(), undefined, 'b');
+  const wb = new SegmentWriter(b, 'consumer-b-1', false);
+  await batch(b, wb, 3, [5]);
+  await a.refreshOthers();
+  assert.equal(a.index.written('t', 3), 5);
+  await batch(b, wb, 3, [6, 7]);
+  const bOpen = join(dir, readdirSync(dir).find((n) => n.startsWith('consumer-b-1') && n.endsWith('.open'))!);
+  const half = line(3, 8);
+  writeFileSync(bOpen, `${readFileSync(bOpen, 'utf8')}${half.slice(0, 10)}`);
+  assert.equal(a.index.written('t', 3), 5, 'nothing read between refreshes');
+  await Promise.all([a.refreshOthers(), a.refreshOthers()]);
+  assert.equal(a.index.written('t', 3), 7, 'the half line is not counted');
+  writeFileSync(bOpen, `${readFileSync(bOpen, 'utf8')}${half.slice(10)}`);
+  await a.refreshOthers();
+  assert.equal(a.index.written('t', 3), 8, 'the finished line is read from where the last scan stopped');
+  await wb.close();
+});

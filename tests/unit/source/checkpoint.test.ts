@@ -7,16 +7,20 @@ const at: Checkpoint = { file: 'binlog.000007', pos: 4711, gtid: '3e11fa47-71ca-
 test('a MySQL snapshot point keeps "stream by GTID set" through the checkpoint record', () => {
   assert.equal(decodeCheckpoint(encodeCheckpoint({ ...at, byGtid: true })).byGtid, true);
   assert.equal(decodeCheckpoint(encodeCheckpoint(at)).byGtid, undefined);
+  assert.equal(decodeCheckpoint(encodeCheckpoint({ ...at, gtid: '', byGtid: true })).byGtid, true, 'GTIDs on, none executed');
   // Without a set there is nothing to stream from: the flag is dropped rather than trusted.
   assert.equal(decodeCheckpoint(encodeCheckpoint({ ...at, gtid: null, byGtid: true })).byGtid, undefined);
 });
 
-test('the reader starts by GTID set on MySQL whenever the checkpoint has one, by file and position otherwise', () => {
+test('the reader starts by GTID set on MySQL with gtid_mode=ON whenever the checkpoint has one, by file and position otherwise', () => {
   const files = ['binlog.000007', 'binlog.000008'];
+  const on = { flavor: 'mysql' as const, binlogs: files, gtidOn: true };
   const noSet = { ...at, gtid: null };
-  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, at), true);
-  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, { ...at, gtid: '' }), false, 'GTIDs on, none executed yet');
-  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: files }, noSet), false, 'GTIDs off');
-  assert.equal(streamsByGtid({ flavor: 'mysql', binlogs: ['binlog.000008'] }, noSet), true, 'a purged file: the start plan vouched for the set');
-  assert.equal(streamsByGtid({ flavor: 'mariadb', binlogs: files }, { ...at, byGtid: true }), false);
+  assert.equal(streamsByGtid(on, at), true);
+  assert.equal(streamsByGtid(on, { ...at, gtid: '' }), false, 'GTIDs on, none executed yet');
+  assert.equal(streamsByGtid(on, noSet), false);
+  assert.equal(streamsByGtid({ ...on, gtidOn: false }, at), false, 'gtid_mode OFF or PERMISSIVE: the server refuses a dump by set');
+  assert.equal(streamsByGtid({ ...on, gtidOn: false }, { ...at, gtid: '', byGtid: true }), true, 'a snapshot point, set or empty');
+  assert.equal(streamsByGtid({ ...on, binlogs: ['binlog.000008'] }, noSet), true, 'a purged file: the start plan vouched for the set');
+  assert.equal(streamsByGtid({ flavor: 'mariadb', binlogs: files, gtidOn: false }, { ...at, byGtid: true }), false);
 });
