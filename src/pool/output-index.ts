@@ -6,7 +6,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, stat, truncate } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 
 export class OutputIndex {
@@ -47,18 +46,18 @@ export interface FileScan {
 export async function scanFile(path: string, opts: { tornTailOk?: boolean } = {}): Promise<FileScan> {
   const scan: FileScan = { lines: 0, written: {} };
   const raw = createReadStream(path);
-  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const input: AsyncIterable<Buffer> = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   let unparsed: Error | undefined;
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    if (line === '') continue;
+  const take = (line: string) => {
+    if (line === '') return;
     if (unparsed) throw unparsed;
     let parsed: { _meta?: { topic: string; partition: number; offset: number } };
     try {
       parsed = JSON.parse(line) as typeof parsed;
     } catch (err) {
-      if (!opts.tornTailOk) throw err;
+      if (!opts.tornTailOk) throw new Error(`${path}: line ${scan.lines + 1} is not JSON (${(err as Error).message})`);
       unparsed = new Error(`${path}: a line that is not JSON before the end of the file (${(err as Error).message})`);
-      continue;
+      return;
     }
     const meta = parsed._meta;
     if (meta) {
@@ -66,7 +65,19 @@ export async function scanFile(path: string, opts: { tornTailOk?: boolean } = {}
       if (meta.offset > (scan.written[key] ?? -1)) scan.written[key] = meta.offset;
     }
     scan.lines++;
+  };
+  // Split on \n bytes only: readline also ends lines at \r, U+2028 and U+2029, which JSON strings may hold raw.
+  let carry = Buffer.alloc(0);
+  for await (const chunk of input) {
+    const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    let from = 0;
+    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, from)) {
+      take(data.subarray(from, nl).toString('utf8'));
+      from = nl + 1;
+    }
+    carry = Buffer.from(data.subarray(from));
   }
+  take(carry.toString('utf8'));
   return scan;
 }
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import type { SegmentPolicy } from '../../../src/config.js';
 import { OutputDir } from '../../../src/pool/output-dir.js';
-import { repairTornTail } from '../../../src/pool/output-index.js';
+import { repairTornTail, scanFile } from '../../../src/pool/output-index.js';
 import { MANIFEST_FILE, readManifest } from '../../../src/pool/segment-manifest.js';
 import { OutputWriteError, SegmentWriter } from '../../../src/pool/segment-writer.js';
 
@@ -199,4 +199,16 @@ test('after a start, another supervisor\'s new lines reach the index on a refres
   await a.refreshOthers();
   assert.equal(a.index.written('t', 3), 8, 'the finished line is read from where the last scan stopped');
   await wb.close();
+});
+
+test('a line separator (U+2028, U+2029) inside a JSON string does not split the line when a file is scanned', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'out-'));
+  const path = join(dir, 'consumer-1.000001.jsonl.open');
+  const odd = `${JSON.stringify({ name: 'shelf\u2028unit\u2029x', _meta: { topic: 't', partition: 2, offset: 41 } })}\n`;
+  assert.ok(odd.includes('\u2028'), 'JSON.stringify leaves the separators raw');
+  writeFileSync(path, line(2, 40) + odd + line(2, 42));
+  const found = await scanFile(path);
+  assert.deepEqual(found, { lines: 3, written: { 't:2': 42 } });
+  const { out } = await OutputDir.open(dir, policy());
+  assert.equal(out.index.written('t', 2), 42, 'a start indexes the segment instead of failing on it');
 });
