@@ -66,7 +66,7 @@ export async function scanFile(path: string, opts: { tornTailOk?: boolean } = {}
     }
     scan.lines++;
   };
-  // Split on \n bytes only: readline also ends lines at \r, U+2028 and U+2029, which JSON strings may hold raw.
+  // Split on \n bytes only: readline also ends lines at \r and at U+2028/U+2029, which JSON strings hold raw.
   let carry = Buffer.alloc(0);
   for await (const chunk of input) {
     const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
