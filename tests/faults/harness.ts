@@ -21,6 +21,8 @@ export interface FaultPipeline {
   /** Waits until `n` lines of these ids are written (and a little longer, so a duplicate would show). */
   waitLines: (ids: number[], n: number, what: string) => Promise<OutputLine[]>;
   restartSource: (extra?: Record<string, string>) => Promise<void>;
+  /** Kills the pool (kill -9) and starts it again: its open segments are scanned at start. */
+  killAndRestartPool: () => Promise<void>;
 }
 
 export async function faultPipeline(t: TestContext, extraPool: Record<string, string> = {}): Promise<FaultPipeline> {
@@ -46,6 +48,12 @@ export async function faultPipeline(t: TestContext, extraPool: Record<string, st
       await stopSource(p.source);
       p.source = startSource({ ...env, ...extra });
       await waitFor('the source to stream again', async () => /resuming from checkpoint|starting at the binlog/.test(p.source.output()), 60_000);
+    },
+    killAndRestartPool: async () => {
+      await stopPool(p.pool, 'SIGKILL');
+      p.pool = startPool(poolEnv);
+      await waitFor('the pool to join again', async () => /joined group/.test(p.pool.output()), 60_000)
+        .catch((err: Error) => { throw new Error(`${err.message}\n${p.pool.output().slice(-1500)}`); });
     },
   };
   t.after(async () => {

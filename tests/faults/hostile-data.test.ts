@@ -61,6 +61,12 @@ test('hostile data: every case reaches its stated outcome, nothing lost or doubl
     const name = 'a "quoted" \\ back\nslash\ttab\r\u2028';
     const l = await oneLine(p, 'quotes, backslashes, CR/LF, tab, U+2028', 'JSON-escaped: still one line per change', insert, [id, name, 'Toys', 1, now], id);
     assert.equal(l.name, name);
+    // U+2028 stays raw in JSON; the start-up scan of the open segment holding it must not split the line there.
+    await p.killAndRestartPool();
+    const next = freshId();
+    await oneLine(p, 'the pool killed and restarted with that line in its open segment', 'the segment is indexed at start; the next change is written once',
+      insert, [next, 'after the restart', 'Toys', 1, now], next);
+    assert.equal(p.linesOf([id]).length, 1, 'the U+2028 line is not written again');
   });
   await t.test('NUL character', async () => {
     const id = freshId();
