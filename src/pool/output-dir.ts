@@ -99,8 +99,10 @@ export class OutputDir {
         // Another supervisor's segments (POOL_INSTANCE): read for the index, never repaired, renamed or
         // continued here; it may be writing them right now (its last line may be half written).
         for (const s of list) {
-          const found = await scanFile(join(this.dir, segmentFile(s)), { tornTailOk: true });
+          const name = segmentFile(s);
+          const found = await scanAppended(join(this.dir, name), 0);
           this.index.noteAll(found.written);
+          this.othersScanned.set(name, found.end); // a refresh goes on from here
           report.scannedFiles++;
           report.scannedLines += found.lines;
         }

@@ -39,82 +39,61 @@ export interface FileScan {
   written: Record<string, number>;
 }
 
+/** Notes one line's offset in `scan`; a line that is not JSON is an error naming the file. */
+function noteLine(scan: FileScan, path: string, line: string): void {
+  if (line === '') return;
+  let parsed: { _meta?: { topic: string; partition: number; offset: number } };
+  try {
+    parsed = JSON.parse(line) as typeof parsed;
+  } catch (err) {
+    throw new Error(`${path}: line ${scan.lines + 1} is not JSON (${(err as Error).message})`);
+  }
+  const meta = parsed._meta;
+  if (meta) {
+    const key = `${meta.topic}:${meta.partition}`;
+    if (meta.offset > (scan.written[key] ?? -1)) scan.written[key] = meta.offset;
+  }
+  scan.lines++;
+}
+
 /**
- * Reads every line of one output file (gzip or plain) for its offsets. `tornTailOk`: a last line that does not
- * parse is skipped (a file another process is appending to); anywhere else a bad line is an error.
+ * Feeds each whole line of `input` to `onLine`; returns the bytes of whole lines and what follows the last
+ * newline. Split on \n bytes only: readline also ends lines at \r and at U+2028/U+2029, which JSON strings hold raw.
  */
-export async function scanFile(path: string, opts: { tornTailOk?: boolean } = {}): Promise<FileScan> {
-  const scan: FileScan = { lines: 0, written: {} };
-  const raw = createReadStream(path);
-  const input: AsyncIterable<Buffer> = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  let unparsed: Error | undefined;
-  const take = (line: string) => {
-    if (line === '') return;
-    if (unparsed) throw unparsed;
-    let parsed: { _meta?: { topic: string; partition: number; offset: number } };
-    try {
-      parsed = JSON.parse(line) as typeof parsed;
-    } catch (err) {
-      if (!opts.tornTailOk) throw new Error(`${path}: line ${scan.lines + 1} is not JSON (${(err as Error).message})`);
-      unparsed = new Error(`${path}: a line that is not JSON before the end of the file (${(err as Error).message})`);
-      return;
-    }
-    const meta = parsed._meta;
-    if (meta) {
-      const key = `${meta.topic}:${meta.partition}`;
-      if (meta.offset > (scan.written[key] ?? -1)) scan.written[key] = meta.offset;
-    }
-    scan.lines++;
-  };
-  // Split on \n bytes only: readline also ends lines at \r and at U+2028/U+2029, which JSON strings hold raw.
+async function eachLine(input: AsyncIterable<Buffer>, onLine: (line: string) => void): Promise<{ whole: number; tail: Buffer }> {
+  let whole = 0;
   let carry = Buffer.alloc(0);
   for await (const chunk of input) {
     const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
     let from = 0;
     for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, from)) {
-      take(data.subarray(from, nl).toString('utf8'));
+      onLine(data.subarray(from, nl).toString('utf8'));
       from = nl + 1;
     }
+    whole += from;
     carry = Buffer.from(data.subarray(from));
   }
-  take(carry.toString('utf8'));
+  return { whole, tail: carry };
+}
+
+/** Reads every line of one output file (gzip or plain) for its offsets; a bad line anywhere is an error. */
+export async function scanFile(path: string): Promise<FileScan> {
+  const scan: FileScan = { lines: 0, written: {} };
+  const raw = createReadStream(path);
+  const { tail } = await eachLine(path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw, (line) => noteLine(scan, path, line));
+  noteLine(scan, path, tail.toString('utf8'));
   return scan;
 }
 
 /**
  * The offsets in the whole lines of a file another process appends to, from byte `start` on; `end` is where the
  * next call starts (after the last newline read), so each byte is read once however often the file is rescanned.
+ * A half-written last line is left for a later call.
  */
 export async function scanAppended(path: string, start: number): Promise<FileScan & { end: number }> {
-  const scan: FileScan & { end: number } = { lines: 0, written: {}, end: start };
-  const fh = await open(path, 'r');
-  try {
-    const chunk = Buffer.alloc(4 * 1024 * 1024);
-    let carry = Buffer.alloc(0);
-    for (;;) {
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, scan.end + carry.length);
-      if (bytesRead === 0) return scan;
-      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      const last = data.lastIndexOf(0x0a);
-      if (last < 0) {
-        carry = Buffer.from(data);
-        continue;
-      }
-      for (const line of data.subarray(0, last).toString('utf8').split('\n')) {
-        if (line === '') continue;
-        const meta = (JSON.parse(line) as { _meta?: { topic: string; partition: number; offset: number } })._meta;
-        if (meta) {
-          const key = `${meta.topic}:${meta.partition}`;
-          if (meta.offset > (scan.written[key] ?? -1)) scan.written[key] = meta.offset;
-        }
-        scan.lines++;
-      }
-      scan.end += last + 1;
-      carry = Buffer.from(data.subarray(last + 1));
-    }
-  } finally {
-    await fh.close();
-  }
+  const scan: FileScan = { lines: 0, written: {} };
+  const { whole } = await eachLine(createReadStream(path, { start }), (line) => noteLine(scan, path, line));
+  return { ...scan, end: start + whole };
 }
 
 /** Cuts everything after the last newline: a line without one was being written when the process died. */

@@ -4,6 +4,7 @@
  * takes `*.jsonl` / `*.jsonl.gz` only ever sees complete files that will not change again. The sequence is
  * zero-padded: one consumer's segments sort in write order.
  */
+import { isManifestFile } from './segment-manifest.js';
 
 export type SegmentState = 'open' | 'closed' | 'gz' | 'gz-tmp';
 
@@ -57,5 +58,5 @@ export function isDeadLetterOutput(name: string): boolean {
 
 /** Everything the pool keeps in OUTPUT_DIR: segments in any state, old-layout files and the manifest. */
 export function isPoolOutput(name: string): boolean {
-  return /^\.segments(-[A-Za-z0-9_.-]+)?\.json$/.test(name) || parseSegment(name) !== undefined || name.endsWith('.jsonl');
+  return isManifestFile(name) || parseSegment(name) !== undefined || name.endsWith('.jsonl');
 }

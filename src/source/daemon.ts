@@ -318,4 +318,3 @@ export class SourceDaemon {
 }
 
 class StopRequested extends Error {}
-

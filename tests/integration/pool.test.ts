@@ -47,6 +47,12 @@ async function waitForLines(dir: string, n: number, timeoutMs = 300_000): Promis
   return readOutput(dir);
 }
 
+/** Redelivered messages a running pool skipped as already written, from its metrics. */
+async function skippedTotal(port: number): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return [...metrics.matchAll(/^cdc_pool_duplicates_skipped_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
 function assertExactlyOnce(lines: FileLine[]): void {
   assertEachChangeOnce(lines, new Set(expected.keys()));
 }
@@ -348,8 +354,7 @@ test('crash points: kill -9 after an append, after the fsync before the commit, 
   t.after(() => stopPool(pool, 'SIGKILL'));
   await waitForLines(env.OUTPUT_DIR, expected.size);
   await sleep(2000);
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const skipped = [...metrics.matchAll(/^cdc_pool_duplicates_skipped_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  const skipped = await skippedTotal(port);
   assert.equal(await stopPool(pool), 0);
   assert.ok(skipped > 0, 'batches fsynced but never committed were redelivered, and skipped');
   t.diagnostic(`${skipped} redelivered messages skipped after the crashes`);
@@ -379,10 +384,6 @@ test('crash point mid-rebalance: supervisors sharing a directory, each killed wh
     running.push(pool);
     return { pool, port };
   };
-  const skippedBy = async (port: number) => {
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return [...metrics.matchAll(/^cdc_pool_duplicates_skipped_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
-  };
   let current = await start(0, true);
   let skipped = 0;
   for (let round = 1; round <= rounds; round++) {
@@ -390,7 +391,7 @@ test('crash point mid-rebalance: supervisors sharing a directory, each killed wh
     await waitFor(`s${round - 1} to write`, async () => countLines(dir) > floor + 1000, 180_000).catch((err: Error) => {
       throw new Error(`${err.message}; s${round - 1} (exit ${current.pool.proc.exitCode ?? current.pool.proc.signalCode}) said:\n${current.pool.output().slice(-3000)}`);
     });
-    skipped += await skippedBy(current.port);
+    skipped += await skippedTotal(current.port);
     const next = await start(round, round < rounds);
     await waitFor(`s${round - 1} to die handing partitions to s${round}`, async () => current.pool.proc.exitCode !== null || current.pool.proc.signalCode !== null, 120_000);
     assert.equal(current.pool.proc.signalCode, 'SIGKILL', `s${round - 1} reached pool.revoking: ${current.pool.output().slice(-1500)}`);
@@ -399,7 +400,7 @@ test('crash point mid-rebalance: supervisors sharing a directory, each killed wh
   assert.ok(countLines(dir) < expected.size, 'the crashes happened mid-consumption');
   await waitForLines(dir, expected.size);
   await sleep(2000);
-  skipped += await skippedBy(current.port);
+  skipped += await skippedTotal(current.port);
   assert.equal(await stopPool(current.pool), 0);
   const lines = readOutput(dir);
   record({
