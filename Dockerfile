@@ -24,6 +24,6 @@ ENV METRICS_HOST=0.0.0.0
 EXPOSE 9471 9472
 # Node itself is PID 1 (exec form, no npm or shell in between): SIGTERM from `docker stop` reaches the pipeline's
 # own handler, which commits what is whole and exits 0. Smaller young-generation spaces keep the RSS down
-# (README "Performance").
+# (docs/performance.md).
 ENTRYPOINT ["node", "--max-semi-space-size=16", "dist/cli/cdc.js"]
 CMD ["source"]

@@ -28,7 +28,7 @@ done
 # earlier runs): wait for that, so the count below is this run's changes only.
 caught_up() {
   cdc status --json 2>/dev/null |
-    "$NODE" -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const r=JSON.parse(t);process.exit(r.source.bytesBehind===0&&r.group.lag===0?0:1)})'
+    "$NODE" -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const r=JSON.parse(t);process.exit(r.source.bytesBehind===0&&r.group.pending===0&&r.group.pendingExact?0:1)})'
 }
 for _ in $(seq 1 120); do caught_up && break; sleep 1; done
 before=$(lines)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing, brings the local stack up, typechecks, and runs every test in one
 # node:test run against MariaDB (unit tests first; integration files one at a time, since some restart services),
-# then the source (faults and ALTER TABLE included), snapshot/backfill, replay, kill -9 and TLS files again, with
-# tests/integration/mysql.test.ts, against Oracle MySQL 9.7 (scripts/stack/mysql.sh). Tests reach the stack on
-# the ports stack:env prints.
+# then the files where servers differ again against MariaDB 11.8 (scripts/stack/mariadb11.sh: source, faults,
+# kill -9, snapshot/backfill, replay) and Oracle MySQL 9.7 (scripts/stack/mysql.sh: the same with TLS and
+# tests/integration/mysql.test.ts). Tests reach the stack on the ports stack:env prints.
 # `--unit` runs the unit tests alone (no services needed). `--faults` runs the fault suite (tests/faults, with its
 # destructive cases, plus the crash and disk tests it shares with npm test) and writes docs/reliability.md.
 set -euo pipefail
@@ -42,11 +42,19 @@ rc=0
 # With the fault suite's reduced set: hostile data without its destructive cases (npm run test:faults runs it all).
 run_tests "${unit[@]}" "${integration[@]}" tests/faults/hostile-data.test.ts || rc=$?
 
-# MySQL 9.7 is started only now: stack.test.ts stops every service and brings back the default ones.
-bash scripts/stack/up.sh mysql kafka registry
-stack_env --mysql
-echo "# MySQL 9.7 pass: the same source, faults, snapshot, replay, crash and TLS tests, and mysql.test.ts"
-mysql_files=(source source-faults snapshot replay replay-crash source-crash database-tls mysql)
-mysql_files=("${mysql_files[@]/#/tests/integration/}")
-run_tests "${mysql_files[@]/%/.test.ts}" || rc=$?
+# The other servers are started only now: stack.test.ts stops every service and brings back the default ones.
+# Each runs the files where servers differ (binlog positions, GTIDs, snapshots, resumes), one at a time.
+pass() { # service stack-env-flag description files...
+  local service="$1" flag="$2" what="$3"; shift 3
+  bash scripts/stack/up.sh "$service" kafka registry
+  stack_env "$flag"
+  echo "# $what"
+  local files=("${@/#/tests/integration/}")
+  run_tests "${files[@]/%/.test.ts}" || rc=$?
+  bash scripts/stack/down.sh "$service"
+}
+pass mariadb11 --mariadb11 "MariaDB 11.8 pass: source, faults, crash, snapshot and replay (row events carry end_log_pos 0)" \
+  source source-faults source-crash snapshot replay
+pass mysql --mysql "MySQL 9.7 pass: the same source, faults, snapshot, replay, crash and TLS tests, and mysql.test.ts" \
+  source source-faults snapshot replay replay-crash source-crash database-tls mysql
 exit $rc

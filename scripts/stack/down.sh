@@ -3,6 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mariadb.sh"
 source "$(dirname "$0")/mysql.sh"
+source "$(dirname "$0")/mariadb11.sh"
 source "$(dirname "$0")/kafka.sh"
 source "$(dirname "$0")/registry.sh"
 purge=0
@@ -10,21 +11,23 @@ services=()
 for arg in "$@"; do
   case "$arg" in
     --purge) purge=1 ;;
-    mariadb|mysql|kafka|registry) services+=("$arg") ;;
-    *) die "unknown argument '$arg'; expected --purge or a service: mariadb, mysql, kafka, registry" ;;
+    mariadb|mariadb11|mysql|kafka|registry) services+=("$arg") ;;
+    *) die "unknown argument '$arg'; expected --purge or a service: mariadb, mariadb11, mysql, kafka, registry" ;;
   esac
 done
-# MySQL is stopped too when it runs, whatever STACK_MYSQL_SERVER says: nothing of the stack is left behind.
-[[ ${#services[@]} -eq 0 ]] && services=(registry kafka mariadb mysql)
+# MySQL and MariaDB 11.8 are stopped too when they run, whatever STACK_MYSQL_SERVER says: nothing of the stack is
+# left behind.
+[[ ${#services[@]} -eq 0 ]] && services=(registry kafka mariadb mariadb11 mysql)
 for s in "${services[@]}"; do
   if [[ $s == mysql ]]; then mysql97_down; else "${s}_down"; fi
 done
 if [[ $purge -eq 1 ]]; then
-  say "deleting the data of: ${services[*]} (downloaded jars, builds and MySQL's private root are kept)"
+  say "deleting the data of: ${services[*]} (downloaded jars, builds and the private roots of MySQL and MariaDB 11.8 are kept)"
   for s in "${services[@]}"; do
     case "$s" in
       mariadb) rm -rf "$MARIADB_DIR/data" "$MARIADB_DIR"/*.log ;;
       mysql) rm -rf "$MYSQL_DIR/data" "$MYSQL_DIR"/*.log ;;
+      mariadb11) rm -rf "$MARIADB11_DIR/data" "$MARIADB11_DIR"/*.log ;;
       kafka) rm -rf "$KAFKA_DIR/data" "$KAFKA_DIR/logs" ;;
       registry) rm -rf "$REGISTRY_DIR/data" "$REGISTRY_DIR/logs" ;;
     esac

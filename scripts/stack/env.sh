@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # KEY=VALUE lines for the running stack, in the names the application reads. `--mysql` (or
-# STACK_MYSQL_SERVER=mysql) gives MySQL 9.7's port instead of MariaDB's; the accounts are the same on both.
+# STACK_MYSQL_SERVER=mysql) gives MySQL 9.7's port instead of MariaDB's, `--mariadb11` MariaDB 11.8's; the
+# accounts are the same on all three.
 source "$(dirname "$0")/lib.sh"
 for arg in "$@"; do
   case "$arg" in
     --mysql) STACK_MYSQL_SERVER=mysql ;;
     --mariadb) STACK_MYSQL_SERVER=mariadb ;;
-    *) die "unknown argument '$arg'; expected --mysql or --mariadb" ;;
+    --mariadb11) STACK_MYSQL_SERVER=mariadb11 ;;
+    *) die "unknown argument '$arg'; expected --mysql, --mariadb or --mariadb11" ;;
   esac
 done
-port="$STACK_MYSQL_PORT"
-[[ $STACK_MYSQL_SERVER == mysql ]] && port="$STACK_MYSQL97_PORT"
+port="$(database_port)"
 cat <<ENV
 MYSQL_HOST=127.0.0.1
 MYSQL_PORT=$port

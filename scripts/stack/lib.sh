@@ -11,6 +11,8 @@ STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 STACK_MYSQL_PORT="${STACK_MYSQL_PORT:-3307}"
 # Oracle MySQL 9.7 (scripts/stack/mysql.sh), beside MariaDB; STACK_MYSQL_SERVER=mysql points stack:env/sql at it.
 STACK_MYSQL97_PORT="${STACK_MYSQL97_PORT:-3308}"
+# MariaDB 11.8 (scripts/stack/mariadb11.sh), the other MariaDB line tested; STACK_MYSQL_SERVER=mariadb11 points at it.
+STACK_MARIADB11_PORT="${STACK_MARIADB11_PORT:-3309}"
 STACK_MYSQL_SERVER="${STACK_MYSQL_SERVER:-mariadb}"
 STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
 STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
@@ -114,13 +116,25 @@ print_status() { # name port pidfile log healthy-function
   fi
 }
 
-# The database services a plain stack:up starts: STACK_MYSQL_SERVER=mariadb (default), mysql, or both.
+# The database services a plain stack:up starts: STACK_MYSQL_SERVER=mariadb (default), mariadb11, mysql, both
+# (MariaDB 10.11 and MySQL) or all three.
 default_databases() {
   case "$STACK_MYSQL_SERVER" in
     mariadb) echo mariadb ;;
+    mariadb11) echo mariadb11 ;;
     mysql) echo mysql ;;
     both) echo mariadb mysql ;;
-    *) die "STACK_MYSQL_SERVER=$STACK_MYSQL_SERVER: expected mariadb, mysql or both" ;;
+    all) echo mariadb mariadb11 mysql ;;
+    *) die "STACK_MYSQL_SERVER=$STACK_MYSQL_SERVER: expected mariadb, mariadb11, mysql, both or all" ;;
+  esac
+}
+
+# The port of the database STACK_MYSQL_SERVER names (the first, for both and all).
+database_port() {
+  case "$STACK_MYSQL_SERVER" in
+    mariadb11) echo "$STACK_MARIADB11_PORT" ;;
+    mysql) echo "$STACK_MYSQL97_PORT" ;;
+    *) echo "$STACK_MYSQL_PORT" ;;
   esac
 }
 

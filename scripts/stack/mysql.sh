@@ -1,7 +1,7 @@
 # Private Oracle MySQL 9.7 beside MariaDB: own datadir, socket and port (STACK_MYSQL97_PORT). Sourced by
-# up/down/status. Debian 12's libc and libstdc++ are too old for it, so Debian sid's packages and the sid runtime
-# libraries they need are unpacked into $MYSQL_ROOT_DIR (apt-get download + dpkg-deb -x, nothing installed on the
-# system) and mysqld runs through sid's own loader.
+# up/down/status. Debian 12's libc and libstdc++ are too old for it, so it runs from Debian sid's packages in a
+# private root (sid-root.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/sid-root.sh"
 
 MYSQL_ROOT_DIR="$STACK_DIR/mysql-root"
 MYSQL_APT="$MYSQL_ROOT_DIR/apt"
@@ -13,74 +13,14 @@ MYSQL_PID="$MYSQL_DIR/mysqld.pid"
 MYSQL_LOG="$MYSQL_DIR/error.log"
 # The packages mysqld and its client come in; their sid libraries are resolved by apt, since sid renames them.
 MYSQL_PACKAGES=(mysql-server-core mysql-client-core)
-STACK_MYSQL97_MIRROR="${STACK_MYSQL97_MIRROR:-http://deb.debian.org/debian}"
 MYSQL_LIBS="$MYSQL_FS/usr/lib/x86_64-linux-gnu"
 
 # Runs one of the private root's programs on sid's loader and libraries.
-mysql97_exec() { # program-path-in-root args...
-  local program="$1"; shift
-  "$MYSQL_LIBS/ld-linux-x86-64.so.2" --library-path "$MYSQL_LIBS" "$MYSQL_FS$program" "$@"
-}
+mysql97_exec() { sid_root_exec "$MYSQL_ROOT_DIR" "$@"; }
 
 mysql97_client() { mysql97_exec /usr/bin/mysql --defaults-file="$MYSQL_CNF" -uroot "$@"; }
 
-# apt reads only this configuration: sid main, its own lists, cache and a copy of the dpkg status, no locks.
-mysql97_apt_config() {
-  mkdir -p "$MYSQL_APT/lists/partial" "$MYSQL_APT/cache/archives/partial" "$MYSQL_APT/parts" "$MYSQL_APT/prefs"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $STACK_MYSQL97_MIRROR sid main" > "$MYSQL_APT/sources.list"
-  cp /var/lib/dpkg/status "$MYSQL_APT/status"
-  cat > "$MYSQL_APT/apt.conf" <<CONF
-Dir::Etc::SourceList "$MYSQL_APT/sources.list";
-Dir::Etc::SourceParts "$MYSQL_APT/parts";
-Dir::Etc::PreferencesParts "$MYSQL_APT/prefs";
-Dir::State::Lists "$MYSQL_APT/lists";
-Dir::State::status "$MYSQL_APT/status";
-Dir::Cache "$MYSQL_APT/cache";
-Debug::NoLocking "true";
-APT::Sandbox::User "root";
-APT::Architectures { "amd64"; };
-Acquire::Languages "none";
-Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
-Acquire::IndexTargets::deb::CNF::DefaultEnabled "false";
-CONF
-}
-
-mysql97_apt() { APT_CONFIG="$MYSQL_APT/apt.conf" apt-get -q "$@"; }
-
-# The packages apt would add or upgrade for MYSQL_PACKAGES on this system, kept to their dependency closure: a
-# simulated install also upgrades unrelated packages (libc6-dev, dpkg-dev…) that sid's libc6 breaks.
-mysql97_resolve() {
-  comm -12 \
-    <(mysql97_apt -s install "${MYSQL_PACKAGES[@]}" 2>>"$INSTALL_LOG" | awk '$1 == "Inst" { print $2 }' | sort -u) \
-    <(APT_CONFIG="$MYSQL_APT/apt.conf" apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-        --no-breaks --no-replaces --no-enhances "${MYSQL_PACKAGES[@]}" 2>>"$INSTALL_LOG" | grep -v '^ ' | sort -u)
-}
-
-mysql97_install() {
-  local stamp="$MYSQL_FS/.stamp" want="${MYSQL_PACKAGES[*]} $STACK_MYSQL97_MIRROR"
-  if [[ -f $stamp && "$(head -1 "$stamp")" == "$want" && -x $MYSQL_FS/usr/sbin/mysqld ]]; then return 0; fi
-  [[ "$(uname -m)" == x86_64 ]] || die "mysql: the private root is built for x86_64 only; run MySQL yourself and set MYSQL_PORT"
-  command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "mysql: needs apt-get and dpkg-deb (a Debian or Ubuntu host)"
-  say "mysql: fetching MySQL 9.7 from Debian sid into $MYSQL_ROOT_DIR (log in $INSTALL_LOG)"
-  mysql97_apt_config
-  logged "mysql: apt-get update (sid)" mysql97_apt update
-  local packages
-  mapfile -t packages < <(mysql97_resolve)
-  [[ ${#packages[@]} -gt 0 ]] || die "mysql: apt resolved no packages for ${MYSQL_PACKAGES[*]}; see $INSTALL_LOG"
-  say "mysql: downloading ${#packages[@]} packages"
-  rm -rf "$MYSQL_APT/debs" && mkdir -p "$MYSQL_APT/debs"
-  (cd "$MYSQL_APT/debs" && logged "mysql: apt-get download ${packages[*]}" mysql97_apt download "${packages[@]}")
-  say "mysql: unpacking into $MYSQL_FS"
-  rm -rf "$MYSQL_FS" && mkdir -p "$MYSQL_FS"
-  local deb
-  for deb in "$MYSQL_APT"/debs/*.deb; do logged "dpkg-deb -x $(basename "$deb")" dpkg-deb -x "$deb" "$MYSQL_FS"; done
-  # The .debs are not needed once unpacked.
-  rm -rf "$MYSQL_APT/debs" "$MYSQL_APT/cache/archives"
-  [[ -x $MYSQL_FS/usr/sbin/mysqld ]] || die "mysql: no usr/sbin/mysqld after unpacking; see $INSTALL_LOG"
-  { echo "$want"; printf '%s\n' "${packages[@]}"; } > "$stamp"
-}
+mysql97_install() { sid_root_install mysql "$MYSQL_ROOT_DIR" /usr/sbin/mysqld "${MYSQL_PACKAGES[@]}"; }
 
 mysql97_write_cnf() {
   mkdir -p "$MYSQL_DIR/data" "$MYSQL_DIR/tmp"

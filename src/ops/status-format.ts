@@ -1,4 +1,4 @@
-import type { StatusReport } from './status.js';
+import { COUNT_BELOW, type StatusReport } from './status.js';
 
 const ago = (ms: number, nowMs: number) => {
   const s = Math.max(0, Math.round((nowMs - ms) / 1000));
@@ -37,14 +37,15 @@ export function formatStatus(r: StatusReport): string {
   const g = r.group;
   out.push(`group ${g.group} on ${g.topic}`);
   if (g.partitions.length > 0) {
-    const counted = g.pending !== undefined;
-    out.push(`  ${'partition'.padStart(9)}  ${'end'.padStart(12)}  ${'committed'.padStart(12)}  ${'lag'.padStart(10)}${counted ? `  ${'pending'.padStart(10)}` : ''}`);
+    // "to write" is what a user asks (records, markers excluded); the offset lag is in --json.
+    const toWrite = (pending: number | null, lag: number) => (pending === null ? `<=${lag}` : String(pending));
+    out.push(`  ${'partition'.padStart(9)}  ${'end'.padStart(12)}  ${'committed'.padStart(12)}  ${'to write'.padStart(10)}`);
     for (const p of g.partitions) {
       out.push(`  ${String(p.partition).padStart(9)}  ${String(p.end).padStart(12)}  ${(p.committed === null ? '-' : String(p.committed)).padStart(12)}  ` +
-        `${String(p.lag).padStart(10)}${counted ? `  ${String(p.pending ?? 0).padStart(10)}` : ''}`);
+        `${toWrite(p.pending, p.lag).padStart(10)}`);
     }
-    out.push(`  ${'total'.padStart(9)}  ${''.padStart(12)}  ${''.padStart(12)}  ${String(g.lag).padStart(10)}${counted ? `  ${String(g.pending).padStart(10)}` : ''}`);
-    if (!counted && g.lag > 0) out.push('  (lag counts offsets, one transaction marker per partition per source transaction among them; --count reads the records)');
+    out.push(`  ${'total'.padStart(9)}  ${''.padStart(12)}  ${''.padStart(12)}  ${(g.pendingExact ? String(g.pending) : `<=${g.pending}`).padStart(10)}`);
+    if (!g.pendingExact) out.push(`  (<=: more than ${COUNT_BELOW} offsets behind, transaction markers among them, so not counted; --count reads every record)`);
   }
   if (g.error) out.push(`  error         ${g.error}`);
   out.push('');

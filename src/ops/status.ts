@@ -42,16 +42,26 @@ export interface PartitionStatus {
   committed: number | null;
   /** end minus committed (or minus the earliest offset): offsets, counting transaction markers. */
   lag: number;
-  /** Records the group has still to read, counted by reading them (with --count). */
-  pending?: number;
+  /**
+   * Records the group has still to write, transaction markers excluded, counted by reading them: always where the
+   * lag is at most COUNT_BELOW offsets (a caught-up partition's lag is its last transaction's marker), everywhere
+   * with --count; null where not counted.
+   */
+  pending: number | null;
 }
+
+/** Partitions at most this many offsets behind are read to count their records: cheap, and exact where it matters. */
+export const COUNT_BELOW = 5000;
 
 export interface GroupStatus {
   group: string;
   topic: string;
   partitions: PartitionStatus[];
+  /** Offsets behind, transaction markers included. */
   lag: number;
-  pending?: number;
+  /** Records still to write: exact when every partition was counted, else counted ones plus the others' offset lag. */
+  pending: number;
+  pendingExact: boolean;
   error?: string;
 }
 
@@ -147,7 +157,7 @@ function connect(config: Config, group: string, extra: Record<string, unknown> =
 
 export async function groupStatus(config: Config, options: { count?: boolean } = {}): Promise<GroupStatus> {
   const { topic } = config.kafka;
-  const status: GroupStatus = { group: config.pool.group, topic, partitions: [], lag: 0 };
+  const status: GroupStatus = { group: config.pool.group, topic, partitions: [], lag: 0, pending: 0, pendingExact: true };
   let consumer: Consumer | undefined;
   try {
     // Joining nothing: a consumer with the group's id only reads its committed offsets, so a running pool is not disturbed.
@@ -163,13 +173,13 @@ export async function groupStatus(config: Config, options: { count?: boolean } =
       const offset = committed.find((t) => t.partition === partition)?.offset;
       const has = typeof offset === 'number' && offset >= 0;
       const start = has ? offset : marks.lowOffset;
-      status.partitions.push({ partition, end: marks.highOffset, committed: has ? offset : null, lag: Math.max(0, marks.highOffset - start) });
+      const lag = Math.max(0, marks.highOffset - start);
+      status.partitions.push({ partition, end: marks.highOffset, committed: has ? offset : null, lag, pending: lag === 0 ? 0 : null });
     }
     status.lag = status.partitions.reduce((n, p) => n + p.lag, 0);
-    if (options.count) {
-      await countPending(config, status.partitions, committed);
-      status.pending = status.partitions.reduce((n, p) => n + (p.pending ?? 0), 0);
-    }
+    await countPending(config, status.partitions.filter((p) => p.lag > 0 && (options.count || p.lag <= COUNT_BELOW)), committed);
+    status.pending = status.partitions.reduce((n, p) => n + (p.pending ?? p.lag), 0);
+    status.pendingExact = status.partitions.every((p) => p.pending !== null);
   } catch (err) {
     status.error = (err as Error).message;
   } finally {
@@ -178,12 +188,11 @@ export async function groupStatus(config: Config, options: { count?: boolean } =
   return status;
 }
 
-/** Reads each partition from the group's position to the end fixed above and counts the records (not markers). */
-async function countPending(config: Config, partitions: PartitionStatus[], committed: Kafka.TopicPartitionOffset[]): Promise<void> {
+/** Reads these partitions from the group's position to the end fixed above and counts the records (not markers). */
+async function countPending(config: Config, open: PartitionStatus[], committed: Kafka.TopicPartitionOffset[]): Promise<void> {
   const { topic } = config.kafka;
-  const open = partitions.filter((p) => p.lag > 0);
-  for (const p of partitions) p.pending = 0;
   if (open.length === 0) return;
+  for (const p of open) p.pending = 0;
   const reader = await connect(config, `status-count-${process.pid}-${Date.now()}`, { 'enable.partition.eof': true });
   try {
     const byPartition = new Map(open.map((p) => [p.partition, p]));

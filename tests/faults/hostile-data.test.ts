@@ -30,7 +30,7 @@ async function oneLine(p: FaultPipeline, fault: string, outcome: string, sql: st
 const insert = 'INSERT INTO product (id, name, category, price, last_updated) VALUES (?, ?, ?, ?, ?)';
 const now = '2026-11-30 12:00:00';
 
-test('hostile data: every case reaches its stated outcome, nothing lost or doubled', { timeout: 900_000 }, async (t) => {
+test('hostile data through the whole pipeline, one subtest per case', { timeout: 900_000 }, async (t) => {
   const p = await faultPipeline(t);
   const { admin } = p;
 

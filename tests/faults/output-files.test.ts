@@ -37,7 +37,7 @@ test('an output segment made immutable while open: the consumer names it, retrie
   assert.deepEqual(counts, { lost: 0, duplicated: 0 });
 });
 
-test('an output segment deleted while open: the next batch goes to a new segment, nothing after the deletion is lost', { timeout: 300_000 }, async (t) => {
+test('an output segment deleted while open: the deletion is named, and every change after it is written once', { timeout: 300_000 }, async (t) => {
   const p = await faultPipeline(t, { POOL_SIZE: '1' });
   const first = await insert(p, 20);
   await p.waitLines(first, 20, 'the first lines');

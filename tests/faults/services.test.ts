@@ -21,7 +21,7 @@ for (const [service, downMs, what] of [
   ['mariadb', 5_000, 'MariaDB stopped and restarted mid-stream'],
   ['registry', 15_000, 'the schema registry stopped for 15 s mid-stream'],
 ] as const) {
-  test(`${what}: every change written before, during and after arrives once`, { timeout: 600_000 }, async (t) => {
+  test(`${what}: every change written before${service === 'mariadb' ? '' : ', during'} and after arrives once`, { timeout: 600_000 }, async (t) => {
     t.after(() => stack('up', service));
     const p = await faultPipeline(t);
     const ids: number[] = [];

@@ -183,7 +183,7 @@ for (const [setting, value, restore] of [
   ['binlog_row_image', 'MINIMAL', 'FULL'],
   ['binlog_transaction_compression', 'ON', 'OFF'],
 ] as const) {
-  test(`${setting}=${value}: the source refuses to start with exit 2 and one line naming the setting`, async (t) => {
+  test(`${setting}=${value}: the source exits 2 with a line saying it needs ${setting}=${restore}`, async (t) => {
     const { code, output } = await sourceWith(t, setting, `'${value}'`, `'${restore}'`);
     assert.equal(code, 2, output.slice(-1500));
     const line = output.split('\n').find((l) => l.includes(`${setting}=`));

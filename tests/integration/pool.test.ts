@@ -57,7 +57,7 @@ function assertExactlyOnce(lines: FileLine[]): void {
   assertEachChangeOnce(lines, new Set(expected.keys()));
 }
 
-test('five consumers write every change once, transformed right, partitions disjoint, key order kept', { timeout: 600_000 }, async (t) => {
+test('a five-consumer pool writes every change once, transformed right, with disjoint offset ranges per partition and key order kept', { timeout: 600_000 }, async (t) => {
   assert.ok(expected.size >= 99_000, `the topic holds ${expected.size} changes`);
   const env = poolEnv();
   const pool = startPool(env);
@@ -179,7 +179,7 @@ test('garbage in the topic goes to the dead-letter file with its reason; what fo
   });
 });
 
-test('a consumer killed inside the pool: the group rebalances, it rejoins, nothing lost or doubled', { timeout: 600_000 }, async (t) => {
+test('a consumer recycled inside the pool (SIGUSR2): the group rebalances, it rejoins, nothing lost or doubled', { timeout: 600_000 }, async (t) => {
   const env = poolEnv({ POOL_BATCH: '200' });
   const pool = startPool(env);
   t.after(() => stopPool(pool, 'SIGKILL'));
@@ -198,7 +198,7 @@ test('a consumer killed inside the pool: the group rebalances, it rejoins, nothi
   assertExactlyOnce(readOutput(env.OUTPUT_DIR));
 });
 
-test('a second supervisor on the same output files waits for the lock, then exits 2 naming the holder; other instances share the directory', { timeout: 300_000 }, async (t) => {
+test('a second supervisor on the same output files exits 2 naming the holder without consuming; one with its own POOL_INSTANCE runs beside it', { timeout: 300_000 }, async (t) => {
   const env = poolEnv({ POOL_SIZE: '2' });
   const first = startPool(env);
   t.after(() => stopPool(first, 'SIGKILL'));
@@ -233,7 +233,7 @@ function closedSegments(dir: string): Map<string, string> {
   return seen;
 }
 
-test('segments: rotated and compressed under five kill -9s; closed segments never change; a restart reads only open ones', { timeout: 600_000 }, async (t) => {
+test('segments: rotated and compressed under five kill -9s; closed segments unchanged at each kill; a restart reads at most 10 files, not the history', { timeout: 600_000 }, async (t) => {
   const env = poolEnv({ OUTPUT_SEGMENT_MIB: '1', OUTPUT_GZIP: 'true', POOL_BATCH: '200' });
   let pool = startPool(env);
   t.after(() => stopPool(pool, 'SIGKILL'));

@@ -13,7 +13,7 @@ import { changesOnly, isolatedSource, readTopic, startSource, stopSource, waitCa
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-test('kill -9 mid-replay and rerun: the same files, every change once', { timeout: 600_000 }, async () => {
+test('kill -9 mid-replay and rerun into the same output: every change once', { timeout: 600_000 }, async () => {
   const env = isolatedSource();
   const admin = await adminConnection();
   const source = startSource(env);

@@ -9,7 +9,10 @@ import avro from 'avsc';
 import { Registry } from '../../src/codec/registry.js';
 import { unframe } from '../../src/codec/wire.js';
 import { partitionCount } from '../../src/sink/topics.js';
-import { config, freshId } from './helpers.js';
+import type { RowDataPacket } from 'mysql2';
+import { connectClient, disconnectWithin, endReader, readToEnd } from '../../src/kafka/client.js';
+import { decodeCheckpoint } from '../../src/source/checkpoint.js';
+import { config, freshId, uniqueName } from './helpers.js';
 import { changesOnly, readTopic, stopSource, streamingSource, waitCaughtUp } from './source-helpers.js';
 
 const javaPartitions = new Map(
@@ -17,7 +20,7 @@ const javaPartitions = new Map(
     .map((v) => [v.key, v.partition10]),
 );
 
-test('inserts, updates, deletes and a primary-key change each land once, in order, on the Java partition', async (t) => {
+test("inserts, updates, deletes and a primary-key change each land once, in order, on Java's partition where Java's vectors cover the key", async (t) => {
   const { env, admin, source } = await streamingSource(t);
 
   // Ids from the Java vector range, so each landing partition is checked against Java's own answer.
@@ -71,7 +74,7 @@ test('inserts, updates, deletes and a primary-key change each land once, in orde
   assert.equal(await stopSource(source), 0, 'SIGTERM stops cleanly with exit 0');
 });
 
-test("a reader holding only the seed's Product schema decodes what the daemon wrote", async (t) => {
+test("a reader holding only the seed's Product schema decodes the daemon's insert and update; the subject is BACKWARD", async (t) => {
   const { env, admin, source } = await streamingSource(t);
   const id = freshId();
   await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'Oak Shelf', 'Home', 59.9)", [id]);
@@ -94,4 +97,40 @@ test("a reader holding only the seed's Product schema decodes what the daemon wr
   ]);
   const res = await fetch(`${config.registry.url}/config/${env.KAFKA_TOPIC}-value`);
   assert.equal(((await res.json()) as { compatibilityLevel: string }).compatibilityLevel, 'BACKWARD');
+});
+
+test('every checkpoint the source commits is at a transaction boundary of the binlog, never inside one', async (t) => {
+  // MariaDB 11.4+ writes end_log_pos 0 on Annotate_rows, Table_map and row events (binlog_legacy_event_pos=OFF):
+  // a reader taking positions from those would checkpoint 0 or the middle of a transaction.
+  const { env, admin, source } = await streamingSource(t);
+  const ids = [freshId(), freshId(), freshId()];
+  for (let round = 0; round < 5; round++) {
+    await admin.beginTransaction();
+    for (const id of ids) await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'Tx Row', 'Home', 1.5)", [id]);
+    await admin.query('UPDATE product SET price = price + 1 WHERE id IN (?)', [ids]);
+    await admin.query('DELETE FROM product WHERE id IN (?)', [ids]);
+    await admin.commit();
+  }
+  const last = await waitCaughtUp(env, admin);
+  const checkpoints: Array<{ file: string; pos: number }> = [];
+  const reader = await connectClient(endReader(config.kafka, uniqueName('ckpt-reader')), 'reading checkpoints', config.kafka);
+  try {
+    await readToEnd(reader, { from: [{ topic: env.CHECKPOINT_TOPIC, partition: 0, offset: 0 }], what: 'checkpoints' }, (m) => {
+      if (m.value && m.key?.toString() === env.SOURCE_ID) checkpoints.push(decodeCheckpoint(m.value));
+    });
+  } finally {
+    await disconnectWithin(reader, 10_000);
+  }
+  assert.ok(checkpoints.length >= 2, `the claim and at least one commit: ${checkpoints.length}`);
+  const first = checkpoints[0]!;
+  const [events] = await admin.query<Array<{ Log_name: string; Pos: number; Event_type: string; End_log_pos: number } & RowDataPacket>>(
+    `SHOW BINLOG EVENTS IN '${first.file}' FROM ${first.pos}`);
+  const midTransaction = /^(Gtid|Annotate_rows|Table_map|(Write|Update|Delete)_rows)/;
+  const boundaries = new Set(events.filter((e) => !midTransaction.test(e.Event_type) && Number(e.End_log_pos) > 0).map((e) => Number(e.End_log_pos)));
+  for (const c of checkpoints.slice(1)) {
+    assert.equal(c.file, first.file, 'no rotation during the test');
+    assert.ok(boundaries.has(c.pos), `checkpoint ${c.file}:${c.pos} is the end of a commit event`);
+  }
+  assert.ok(checkpoints.some((c) => c.pos === last.pos && c.pos > first.pos), 'the position moved with the transactions');
+  await stopSource(source);
 });

@@ -19,7 +19,7 @@ import { binlogEnd, changesOnly, isolatedSource, readTopic, startSource, stopSou
 /** The registry's bare address: Apicurio answers there too, but with 404 for every Confluent API path. */
 const bareRegistry = new URL(config.registry.url).origin;
 
-test('MySQL up late after a clean stop: the source retries as the owner it is, never "fenced", then streams', async (t) => {
+test('MariaDB up late after a clean stop: the source retries without "fenced" or "taken over", then streams each change once', async (t) => {
   const { env, admin, source: first } = await streamingSource(t);
   const ids = [freshId()];
   await admin.query("INSERT INTO product (id, name, category, price) VALUES (?, 'before the stop', 'Toys', 1)", [ids[0]]);
@@ -49,7 +49,7 @@ test('MySQL up late after a clean stop: the source retries as the owner it is, n
   assert.equal(await stopSource(second), 0);
 });
 
-test('SIGTERM during the back-off after a failed start stops the source at once, saying so', async (t) => {
+test('SIGTERM during the back-off after a failed start stops the source within 5 s with exit 0, saying so', async (t) => {
   const port = await freePort();
   const source = startSource({ ...isolatedSource(), MYSQL_PORT: String(port) });
   t.after(() => stopSource(source, 'SIGKILL'));
@@ -61,7 +61,7 @@ test('SIGTERM during the back-off after a failed start stops the source at once,
   assert.match(source.output(), /stopped during the back-off/);
 });
 
-test('a registry URL without its API path: every command stops at start with exit 2 naming SCHEMA_REGISTRY_URL', async (t) => {
+test('a registry URL without its API path: source, consumers, replay and backfill exit 2 naming SCHEMA_REGISTRY_URL, dead-lettering nothing', async (t) => {
   const output = await mkdtemp(join(tmpdir(), 'cdc-registry-url-'));
   const env = { SCHEMA_REGISTRY_URL: bareRegistry, OUTPUT_DIR: output, KAFKA_GROUP: `wrong-registry-${Date.now()}` };
   const commands: Array<[string, string[]]> = [
@@ -81,7 +81,7 @@ test('a registry URL without its API path: every command stops at start with exi
   }
 });
 
-test('a 404 from a registry without the API is a configuration error, never poison; an unknown id is poison', async () => {
+test('a 404 from a registry without the API is a configuration error, not poison; an unknown id is poison', async () => {
   const body = Buffer.from([0x02]);
   const wrong = new Decoder(new Registry(bareRegistry));
   await assert.rejects(wrong.decode(frame(1, body)), (err) => err instanceof RegistryConfigError && !(err instanceof PoisonError));
@@ -92,7 +92,7 @@ test('a 404 from a registry without the API is a configuration error, never pois
   await assert.rejects(right.decode(frame(2_000_000_000, body)), PoisonError);
 });
 
-test('Kafka unreachable: every command names the brokers and KAFKA_BROKERS within seconds; daemons wait, one-shot commands exit', async (t) => {
+test('Kafka unreachable: status, backfill and replay fail within 10 s naming the brokers and KAFKA_BROKERS; source and consumers say so and wait', async (t) => {
   const port = await freePort();
   const output = await mkdtemp(join(tmpdir(), 'cdc-no-kafka-'));
   const env = { KAFKA_BROKERS: `127.0.0.1:${port}`, OUTPUT_DIR: output, KAFKA_GROUP: `no-kafka-${Date.now()}`, SOURCE_ID: `no-kafka-${Date.now()}` };
@@ -124,7 +124,7 @@ test('Kafka unreachable: every command names the brokers and KAFKA_BROKERS withi
   }
 });
 
-test('MySQL refusing the account or not answering: generate and backfill say which settings, no stack trace', async () => {
+test('MariaDB refusing the account or not answering: generate and backfill say which settings, no stack trace', async () => {
   const port = await freePort();
   const cases: Array<[string, string[], Record<string, string>, number, RegExp]> = [
     ['src/cli/generate.ts', ['--rows', '1'], { MYSQL_ADMIN_PASSWORD: 'wrong-password' }, 2, /refused shop_admin .*check MYSQL_ADMIN_USER and MYSQL_ADMIN_PASSWORD/],
@@ -143,7 +143,7 @@ test('MySQL refusing the account or not answering: generate and backfill say whi
   assert.match(zero.output(), /--rate must be more than 0/);
 });
 
-test('two sources with one SOURCE_SERVER_ID: the one dropped says which setting to change', async (t) => {
+test('two sources with one SOURCE_SERVER_ID: one of them says which setting to change', async (t) => {
   const first = startSource({ ...isolatedSource(), SOURCE_SERVER_ID: '5499' });
   t.after(() => stopSource(first, 'SIGKILL'));
   await waitFor('the first source streaming', async () => first.output().includes('starting at the binlog'), 60_000);
@@ -171,7 +171,7 @@ test('cdc check: every part ok on the stack; a wrong registry path and a down Ka
   assert.match(by.get('registry')!.detail, /SCHEMA_REGISTRY_URL/);
 });
 
-test('move-source: refused while the daemon reads; a dry run writes nothing; to the head skips a backlog; to a snapshot re-reads every row', async (t) => {
+test('move-source: refused while the daemon reads; a dry run writes nothing; to the head skips a backlog; to a snapshot re-reads the skipped rows', async (t) => {
   const { env, admin, source } = await streamingSource(t);
   const refused = startCommand('src/cli/move-source.ts', env, ['--to', 'head']);
   assert.equal(await refused.exited, 3, refused.output());

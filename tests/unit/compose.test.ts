@@ -28,7 +28,7 @@ test('docker compose accepts compose.yaml', (t) => {
   assert.equal(res.status, 0, res.stderr);
 });
 
-test('MySQL 8.4 runs with the project binlog settings and init scripts', () => {
+test("compose.yaml's MySQL 8.4 service mounts the project binlog settings and init scripts and names the default database", () => {
   const mysql = compose.services.mysql!;
   assert.equal(mysql.image, 'mysql:8.4');
   assert.ok(mysql.volumes?.includes('./mysql-conf/cdc.cnf:/etc/mysql/conf.d/cdc.cnf:ro'));
@@ -36,7 +36,7 @@ test('MySQL 8.4 runs with the project binlog settings and init scripts', () => {
   assert.equal(mysql.environment?.MYSQL_DATABASE, DEFAULTS.MYSQL_DATABASE);
 });
 
-test('Kafka is one KRaft node whose internal topics fit one broker', () => {
+test('compose.yaml sets Kafka as a combined KRaft broker and controller with replication factor 1 for its internal topics', () => {
   const env = compose.services.kafka!.environment!;
   assert.equal(env.KAFKA_PROCESS_ROLES, 'broker,controller');
   for (const key of ['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR',
@@ -46,7 +46,7 @@ test('Kafka is one KRaft node whose internal topics fit one broker', () => {
   assert.match(env.KAFKA_ADVERTISED_LISTENERS!, /EXTERNAL:\/\/127\.0\.0\.1:9092/);
 });
 
-test('published ports are loopback-only and match the application defaults', () => {
+test('compose.yaml publishes ports on loopback only, including the default MySQL, Kafka and registry ports', () => {
   const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
   for (const port of published) assert.match(port, /^127\.0\.0\.1:/, port);
   assert.ok(published.includes(`127.0.0.1:${DEFAULTS.MYSQL_PORT}:3306`));
@@ -69,7 +69,7 @@ test('the pipeline services set only settings the application reads, pointing at
   }
 });
 
-test('the pipeline services expose /metrics on loopback and check /healthz with node', () => {
+test("compose.yaml publishes the pipeline services' metrics ports on loopback and healthchecks /healthz with node", () => {
   const ports = { source: DEFAULTS.SOURCE_METRICS_PORT, consumers: DEFAULTS.POOL_METRICS_PORT };
   for (const [name, port] of Object.entries(ports)) {
     const service = compose.services[name]!;
@@ -87,14 +87,14 @@ test('the pipeline services expose /metrics on loopback and check /healthz with 
   }
 });
 
-test('the healthcheck command exits 1 when nothing answers', () => {
+test("the source service's healthcheck command exits 1 when nothing answers", () => {
   const check = compose.services.source!.healthcheck!.test;
   const script = check[check.indexOf('-e') + 1]!.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:1');
   const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(res.status, 1, res.stderr);
 });
 
-test('Prometheus and Grafana run only in the monitoring profile, with the files under deploy/', () => {
+test('compose.yaml puts only Prometheus and Grafana in the monitoring profile, mounting files from deploy/ that exist', () => {
   const prometheus = compose.services.prometheus!;
   const grafana = compose.services.grafana!;
   assert.match(prometheus.image!, /^prom\/prometheus:/);
@@ -121,7 +121,7 @@ test('Prometheus and Grafana run only in the monitoring profile, with the files 
   }
 });
 
-test('the monitoring files inside compose reach each other by service name', async () => {
+test('the Prometheus and Grafana config files name compose services and paths compose.yaml mounts', async () => {
   const prometheusYml = parse(await readFile(`${root}deploy/prometheus/prometheus.yml`, 'utf8')) as {
     rule_files: string[]; scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
   };
@@ -146,7 +146,7 @@ test('the monitoring files inside compose reach each other by service name', asy
   assert.equal(url.port, '9090');
 });
 
-test('the image runs the compiled CLI with Node itself as PID 1, on an LTS Node, and compose passes only the command', async () => {
+test("the Dockerfile's exec-form ENTRYPOINT is node on dist/cli/cdc.js from a node:22/24 base, and compose passes only the command", async () => {
   const dockerfile = (await import('node:fs')).readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
   const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
   assert.ok(froms.length > 0 && froms.every((f) => /^node:(22|24)\b/.test(f)), `base images: ${froms.join(', ')}`);

@@ -16,7 +16,7 @@ test('an empty environment gives the local stack', () => {
   assert.equal(config.registry.url, DEFAULTS.SCHEMA_REGISTRY_URL);
 });
 
-test('the names printed by stack:env are the ones read', () => {
+test('MYSQL_*, KAFKA_BROKERS and SCHEMA_REGISTRY_URL are read from the environment, the URL without its trailing slash', () => {
   const config = loadConfig({
     MYSQL_HOST: 'db.internal',
     MYSQL_PORT: '3306',
@@ -78,7 +78,7 @@ test('pool settings: sizes, discount percentage, instance names', () => {
   assert.throws(() => loadConfig({ POOL_INSTANCE: 'a/b' }), /POOL_INSTANCE="a\/b": expected letters/);
 });
 
-test('binlog heartbeats: 10 s by default, whole seconds from 1 to 3600', () => {
+test('binlog heartbeats: 10 s by default, 2 accepted, 0 and 1.5 refused', () => {
   assert.equal(loadConfig({}).source.heartbeatSeconds, 10);
   assert.equal(loadConfig({ BINLOG_HEARTBEAT_SECONDS: '2' }).source.heartbeatSeconds, 2);
   assert.throws(() => loadConfig({ BINLOG_HEARTBEAT_SECONDS: '0' }), /^ConfigError: BINLOG_HEARTBEAT_SECONDS="0" is not a whole number from 1 to 3600/);

@@ -27,7 +27,7 @@ const cases: Array<[string, Record<string, string>, RegExp]> = [
 ];
 
 for (const [what, env, message] of cases) {
-  test(`npm start, ${what}: one line naming the key, exit 2`, () => {
+  test(`the start command, ${what}: one stderr line naming the key, exit 2, nothing on stdout`, () => {
     const r = run('start', env);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, message);

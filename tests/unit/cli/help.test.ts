@@ -19,7 +19,7 @@ function run(command: string, args: string[]) {
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 
 for (const spec of COMMANDS.filter((c) => c.name !== 'stack')) {
-  test(`${spec.name} --help and -h: usage and every option with its default, exit 0; unknown options exit 2`, () => {
+  test(`${spec.name} --help and -h: usage and every option with its default, exit 0; an unknown option exits 2`, () => {
     for (const flag of ['--help', '-h']) {
       const r = run(spec.name, [flag]);
       assert.equal(r.code, 0, r.stderr);
@@ -53,7 +53,7 @@ test('cdc lists its commands; an unknown command is exit 2 with the list', () =>
   assert.equal(run('cdc', []).code, 2, 'no command: usage, exit 2');
 });
 
-test('a negative number where a value is expected gets a fix, not node\'s truncated message', () => {
+test('a negative number where a value is expected (--rows -5) exits 2 suggesting --rows=<value>', () => {
   const r = run('generate', ['--rows', '-5']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--rows takes a value that starts with "-": write it as --rows=<value>/);

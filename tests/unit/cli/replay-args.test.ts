@@ -13,7 +13,7 @@ test('--from takes earliest, an ISO time, or partition:offset pairs', () => {
   assert.deepEqual(offsets.kind === 'offsets' ? [...offsets.offsets] : [], [[3, 1200], [7, 0]]);
 });
 
-test('bad --from and --to values are usage errors that say what was expected', () => {
+test('bad --from values are usage errors that say what was expected; a bad --to time is a usage error', () => {
   for (const [value, message] of [
     [undefined, /--from is required/],
     ['yesterday', /--from "yesterday" is none of its three forms: earliest, an ISO time such as .*, or partition:offset pairs such as 3:1200,7:0/],

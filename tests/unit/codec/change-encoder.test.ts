@@ -51,7 +51,7 @@ test('values are framed with the schema id; rows larger than the scratch buffer 
   assert.equal(small.partition, partitionFor(Buffer.from('7'), 10));
 });
 
-test('the pool decodes in place and restores NULLs; broken bodies are poison', async () => {
+test("the pool's decoder and transform restore NULLs; trailing, truncated or unframed bodies are poison", async () => {
   const registry = memoryRegistry();
   const encoder = new ChangeEncoder(registry, 'product_updates-value', 'product', 10);
   await encoder.setColumns([...COLUMNS]);

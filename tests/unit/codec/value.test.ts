@@ -35,7 +35,7 @@ test('a reader holding only the seed schema decodes inserts and updates by schem
   }
 });
 
-test('FLOAT travels as the stored float32: 19.99 read from MySQL is bit-identical after the round trip', () => {
+test('FLOAT travels as the stored float32: float32 19.99 is bit-identical after the Avro round trip', () => {
   const schema = valueSchemaFor('product', [...PRODUCT]);
   const stored = f32(19.99); // what zongji hands over: the float32, widened
   const [event] = rowsToChanges('writerows', [{ id: 1, name: 'a', category: 'b', price: stored, last_updated: new Date(0) }], base, 0);
@@ -82,7 +82,7 @@ test('dropping or retyping a seed column is refused with a message naming it', (
     (e: unknown) => e instanceof SchemaIncompatibleError && /product\.id now maps to Avro string/.test(e.message));
 });
 
-test('MySQL type codes map to lossless Avro types', () => {
+test('the type codes of INT, INT UNSIGNED, FLOAT, DECIMAL, BIGINT, TEXT, BLOB, VARCHAR and CHAR map to lossless Avro types', () => {
   assert.equal(avroTypeOf(3, null), 'int'); // INT
   assert.equal(avroTypeOf(3, null, true), 'long'); // INT UNSIGNED
   assert.equal(avroTypeOf(4, null), 'float'); // FLOAT

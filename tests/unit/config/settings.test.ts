@@ -53,7 +53,7 @@ test('a config file sets values; the environment overrides it; origins are kept'
   assert.equal(resolved.origin.MYSQL_HOST, 'default');
 });
 
-test('a config file with a typo, a malformed line or a wrong path is refused with the line', () => {
+test('a config file with a typo or a malformed line is refused naming the line; a wrong path naming the file', () => {
   fails({ CDC_CONFIG: file('typo.env', 'KAFKA_BROKERS=k:1\nKAFKA_BROKER=k:2\n') }, /typo\.env:2: unknown setting KAFKA_BROKER \(did you mean KAFKA_BROKERS\?\)/);
   fails({ CDC_CONFIG: file('bad.env', 'just words\nKAFKA_SASL_PASSWORD: hunter2-typo\n') }, /bad\.env:1: expected KEY=VALUE/);
   assert.throws(() => loadConfig({ CDC_CONFIG: file('bad2.env', 'KAFKA_SASL_PASSWORD: hunter2-typo\n') }), (err: Error) => /bad2\.env:1:/.test(err.message) && !err.message.includes('hunter2'));
@@ -92,7 +92,7 @@ test('Kafka security: SASL and TLS settings are checked together and reach both 
   assert.equal(kafkajsOptions(loadConfig({}).kafka).ssl, undefined, 'plaintext: no TLS for KafkaJS either');
 });
 
-test('librdkafka pass-through cannot override what exactly-once depends on', () => {
+test('librdkafka pass-through refuses enable.auto.commit and the SASL password, and passes linger.ms', () => {
   fails({ RDKAFKA_ENABLE_AUTO_COMMIT: 'true' }, /^RDKAFKA_ENABLE_AUTO_COMMIT: librdkafka's enable\.auto\.commit is set by the pipeline/);
   fails({ RDKAFKA_SASL_PASSWORD: 'x' }, /use KAFKA_SASL_PASSWORD$/);
   assert.deepEqual(loadConfig({ RDKAFKA_LINGER_MS: '50' }).kafka.passThrough, { 'linger.ms': '50' });
@@ -110,7 +110,7 @@ test('metrics ports: off, any free port, or a number; registry auth needs both h
   assert.deepEqual(loadConfig({ SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'p' }).registry.auth, { username: 'u', password: 'p' });
 });
 
-test('--print-config shows every setting, grouped by origin, no secret, and reads back as the same settings', () => {
+test('the --print-config text lists every setting by origin, secrets redacted, and reads back as the same settings but the secrets', () => {
   const path = file('secret.env', 'KAFKA_SASL_PASSWORD=file-secret-123\nPOOL_SIZE=3\n');
   const resolved = resolveSettings({
     MYSQL_PASSWORD: 'env-secret-456', RDKAFKA_SSL_KEYSTORE_PASSWORD: 'ks-secret-789', RDKAFKA_SSL_KEY_PEM: 'inline-key-pem-000',
@@ -135,7 +135,7 @@ test('--print-config shows every setting, grouped by origin, no secret, and read
   assert.throws(() => resolveSettings({}, placeholder), /KAFKA_SASL_PASSWORD=\*\*\* in .* is the placeholder --print-config writes for a secret/);
 });
 
-test('MySQL TLS: MySQL\'s --ssl-mode names, a CA only where it is checked, and the options both MySQL clients get', async () => {
+test('MySQL TLS: MySQL\'s --ssl-mode names, a CA only where it is checked, and the options both MySQL accounts get', async () => {
   const { mysqlOptions } = await import('../../../src/mysql.js');
   fails({ MYSQL_SSL_MODE: 'preferred' }, /^MYSQL_SSL_MODE="preferred": expected one of disabled, required, verify_ca, verify_identity$/);
   fails({ MYSQL_SSL_CA: pem }, /^MYSQL_SSL_CA is set but MYSQL_SSL_MODE=DISABLED does not check certificates; set MYSQL_SSL_MODE=VERIFY_CA or VERIFY_IDENTITY$/);

@@ -19,7 +19,7 @@ test('the planner emits exactly the requested changes, in transactions of at mos
   assert.ok(plans.some((p) => p.inserts.length > 0 && p.updates.length > 0), 'kinds are interleaved');
 });
 
-test('updates and deletes only touch rows that exist at that point, never a row twice per transaction', () => {
+test('inserts take new ids, updates and deletes only rows that exist at that point, and no row is updated twice in one transaction', () => {
   const live = new Set([3, 9, 27]);
   const plans = drain(new WorkloadPlanner(prng(11), { inserts: 200, updates: 400, deletes: 150, txSize: 25 }, [...live]));
   for (const p of plans) {

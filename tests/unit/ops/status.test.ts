@@ -23,7 +23,7 @@ test('librdkafka statistics: queue depth, lag of the topic\'s real partitions', 
   assert.deepEqual([...s.lag], [[0, 5]]);
 });
 
-test('the status table shows position, lag per partition and output counts', () => {
+test('the status table shows position, records still to write per partition (a bound where not counted) and output counts', () => {
   const report: StatusReport = {
     at: '2026-11-22T10:00:00.000Z',
     capture: {
@@ -35,7 +35,7 @@ test('the status table shows position, lag per partition and output counts', () 
       checkpoint: { file: 'b.000002', pos: 500, gtid: '0-1-9', tsMs: Date.parse('2026-11-22T09:59:56Z'), changes: 42, writtenAtMs: Date.parse('2026-11-22T09:59:50Z'), owner: 'h:1:ab' },
     },
     group: {
-      group: 'product-pool', topic: 'product_updates', lag: 7, pending: 5,
+      group: 'product-pool', topic: 'product_updates', lag: 7, pending: 5, pendingExact: true,
       partitions: [{ partition: 0, end: 10, committed: 10, lag: 0, pending: 0 }, { partition: 1, end: 9, committed: null, lag: 7, pending: 5 }],
     },
     output: {
@@ -49,14 +49,20 @@ test('the status table shows position, lag per partition and output counts', () 
   assert.match(text, /^captured shop\.product\n +columns +id int\(11\), price float\n +value schema +product_updates-value version 2 \(id 7\)$/m);
   assert.match(text, /written 10 s ago by h:1:ab; 42 changes so far/);
   assert.match(text, /behind +300 bytes, 4 s/);
-  assert.match(text, /^ +1 +9 +- +7 +5$/m);
-  assert.match(text, /^ +total +7 +5$/m);
+  assert.match(text, /^ +1 +9 +- +5$/m, 'records to write, not the offset lag');
+  assert.match(text, /^ +total +5$/m);
+  assert.doesNotMatch(text, /<=|markers/, 'a counted lag needs no footnote');
+  const far = formatStatus({ ...report, group: { ...report.group, pending: 20_005, pendingExact: false,
+    partitions: [report.group.partitions[0]!, { partition: 1, end: 30_000, committed: 10_000, lag: 20_000, pending: null }] } });
+  assert.match(far, /^ +1 +30000 +10000 +<=20000$/m, 'an uncounted partition shows its offset lag as a bound');
+  assert.match(far, /^ +total +<=20005$/m);
+  assert.match(far, /more than 5000 offsets behind/);
   assert.match(text, /^ +open +consumer-1\.000003\.jsonl\.open +4 lines +0\.0 MiB$/m);
   assert.match(text, /^ +closed +2 files, 7 lines, 3\.0 MiB$/m);
   assert.match(text, /lines 10, dead letters 1/);
   assert.match(text, /p50 12 ms, p99 87 ms over 10 lines/);
   const away = formatStatus({ ...report, latency: { url: 'http://127.0.0.1:9472/metrics', lines: null, p50Ms: null, p99Ms: null, error: 'no supervisor answering at http://127.0.0.1:9472/metrics (fetch failed)' } });
   assert.match(away, /no supervisor answering/);
-  const broken = formatStatus({ ...report, group: { group: 'g', topic: 't', partitions: [], lag: 0, error: 'connecting to Kafka: timed out' } });
+  const broken = formatStatus({ ...report, group: { group: 'g', topic: 't', partitions: [], lag: 0, pending: 0, pendingExact: true, error: 'connecting to Kafka: timed out' } });
   assert.match(broken, /error +connecting to Kafka: timed out/);
 });

@@ -109,7 +109,7 @@ test('a crash between the manifest entry and the rename, or mid-compression, is 
   assert.ok(existsSync(join(dir, 'consumer-2.000002.jsonl.open')), 'numbering carries on after the closed segment');
 });
 
-test('retention by size deletes the oldest closed segments and never the open one; the offsets stay known', async () => {
+test('retention by size deletes the oldest closed segments; the offsets stay known', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'out-'));
   const size = line(0, 100).length;
   const { out } = await OutputDir.open(dir, policy({ maxBytes: 1, retentionBytes: 2 * size }));
@@ -124,7 +124,7 @@ test('retention by size deletes the oldest closed segments and never the open on
   assert.equal(next.index.written('t', 0), 103);
 });
 
-test('a failed append is cut back: no torn line is left between whole ones', async () => {
+test('a new writer cuts a torn tail off its open segment: no torn line is left between whole ones', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'out-'));
   const { out } = await OutputDir.open(dir, policy());
   const w = new SegmentWriter(out, 'consumer-4', false);
@@ -154,7 +154,7 @@ test('an open segment deleted under the writer is noticed at the next fsync, bef
   assert.equal(readFileSync(join(dir, 'consumer-5.000002.jsonl.open'), 'utf8'), line(0, 2));
 });
 
-test('supervisors sharing a directory keep a manifest each, read each other\'s, and never touch each other\'s open segments', async () => {
+test('supervisors sharing a directory keep a manifest each, read each other\'s, and a start leaves the other\'s half-written open segment alone', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'out-'));
   const size = line(0, 10).length;
   const { out: a } = await OutputDir.open(dir, policy({ maxBytes: 2 * size }), undefined, 'a');
@@ -180,7 +180,7 @@ test('supervisors sharing a directory keep a manifest each, read each other\'s, 
   await wb.close();
 });
 
-test('after a start, another supervisor\'s new lines reach the index on a refresh, each byte read once, half lines later', async () => {
+test('after a start, another supervisor\'s new lines reach the index on a refresh, a half line once it is finished', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'out-'));
   const { out: a } = await OutputDir.open(dir, policy(), undefined, 'a');
   const { out: b } = await OutputDir.open(dir, policy(), undefined, 'b');

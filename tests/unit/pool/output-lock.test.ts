@@ -35,7 +35,7 @@ test('a lock left unrefreshed is taken over, even with an mtime in the future by
   await lock.release();
 });
 
-test('a holder whose lock was taken over while it stalled is told, and not silently kept writing', async () => {
+test('a holder whose lock file is taken over by another host is told who holds it now', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lock-'));
   const lost: string[] = [];
   const lock = await OutputLock.acquire(dir, 'a', log, (why) => lost.push(why), timing);

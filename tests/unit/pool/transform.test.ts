@@ -23,7 +23,7 @@ test('float32 prices print as their shortest decimal', () => {
   }
 });
 
-test('the fast path for prices gives what the digit-by-digit search gives, at every magnitude', () => {
+test('the fast path for prices gives what the digit-by-digit search gives on 200,000 random floats of magnitude 1e-4 to 1e7', () => {
   const reference = (value: number) => {
     if (value === 0) return value;
     const target = Math.fround(value);

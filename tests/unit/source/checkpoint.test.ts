@@ -12,7 +12,7 @@ test('a MySQL snapshot point keeps "stream by GTID set" through the checkpoint r
   assert.equal(decodeCheckpoint(encodeCheckpoint({ ...at, gtid: null, byGtid: true })).byGtid, undefined);
 });
 
-test('the reader starts by GTID set on MySQL with gtid_mode=ON whenever the checkpoint has one, by file and position otherwise', () => {
+test('streamsByGtid: on MySQL by set for a non-empty set with gtid_mode=ON, a snapshot point or a purged file; by file and position otherwise and on MariaDB', () => {
   const files = ['binlog.000007', 'binlog.000008'];
   const on = { flavor: 'mysql' as const, binlogs: files, gtidOn: true };
   const noSet = { ...at, gtid: null };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { flavorOf } from '../../../src/source/server.js';
 
-test('the binlog status statement follows the server: MySQL renamed it in 8.2, MariaDB kept the old name', () => {
+test('the binlog status statement follows the server: SHOW MASTER STATUS on MariaDB and MySQL 8.0, SHOW BINARY LOG STATUS on 8.4 and 9.x', () => {
   assert.deepEqual(flavorOf('10.11.19-MariaDB-0+deb12u1-log'), { flavor: 'mariadb', statusSql: 'SHOW MASTER STATUS' });
   assert.deepEqual(flavorOf('11.8.3-MariaDB'), { flavor: 'mariadb', statusSql: 'SHOW MASTER STATUS' });
   assert.deepEqual(flavorOf('8.0.40'), { flavor: 'mysql', statusSql: 'SHOW MASTER STATUS' });
