@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from './errors.js';
 import { readConfigFile, REDACTED, type Settings } from './config/file.js';
 import { MANAGED_RDKAFKA, type KafkaConnection, type KafkaSecurity, type SaslMechanism, type SecurityProtocol } from './config/kafka.js';
+import { patternProblem } from './source/capture/filter.js';
 
 /**
  * One typed configuration, read from environment variables and an optional KEY=VALUE file (`--config` or
@@ -28,8 +29,25 @@ export interface MysqlTls {
   ca?: string;
 }
 
+/** Which tables are captured, and how each reaches Kafka. */
+export interface CaptureConfig {
+  /** CAPTURE_TABLES: `db.table` names or patterns; default the seed table. */
+  include: string[];
+  /** CAPTURE_EXCLUDE: names or patterns left out even when included. */
+  exclude: string[];
+  /** The seed's table, MYSQL_DATABASE.MYSQL_TABLE: topic KAFKA_TOPIC, the seed-compatible schema and transform. */
+  seed: { db: string; table: string };
+  /** Other tables' topics are `<prefix>.<db>.<table>`. */
+  topicPrefix: string;
+  /** A table without a primary key: refused at start, or keyed by its whole row in partition 0. */
+  keyless: 'refuse' | 'partition-zero';
+  /** Per table (`db.table`), the column that dates a row's last change, for backfill --since; the seed's is last_updated. */
+  watermarks: Record<string, string>;
+}
+
 export interface Config {
   mysql: MysqlConfig;
+  capture: CaptureConfig;
   /** The shop's own account with write rights: used by the data generator and tests, never by the pipeline. */
   mysqlAdmin: { user: string; password: string };
   kafka: KafkaConnection & { topic: string; partitions: number };
@@ -122,6 +140,11 @@ export const DEFAULTS = {
   MYSQL_ADMIN_PASSWORD: 'shop-admin-local',
   MYSQL_SSL_MODE: 'DISABLED',
   MYSQL_SSL_CA: '',
+  CAPTURE_TABLES: '',
+  CAPTURE_EXCLUDE: '',
+  TOPIC_PREFIX: 'cdc',
+  KEYLESS_TABLES: 'refuse',
+  WATERMARK_COLUMNS: '',
   KAFKA_BROKERS: '127.0.0.1:9092',
   KAFKA_TOPIC: 'product_updates',
   KAFKA_PARTITIONS: '10',
@@ -312,6 +335,40 @@ function coldStart(env: Env, key: Key): ColdStart {
   throw new ConfigError(`${key}=${JSON.stringify(value)}: expected snapshot, latest or watermark:<ISO time> (e.g. watermark:2026-01-31T00:00:00Z)`);
 }
 
+function tablePatterns(env: Env, key: Key): string[] {
+  const list = raw(env, key).split(',').map((p) => p.trim()).filter((p) => p !== '');
+  for (const p of list) {
+    const problem = patternProblem(p);
+    if (problem) throw new ConfigError(`${key}: ${problem}; expected db.table names or patterns, comma-separated (e.g. shop.product,shop.order_*)`);
+  }
+  return list;
+}
+
+function watermarks(env: Env, key: Key): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of raw(env, key).split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^([^.:\s]+)\.([^.:\s]+):([^.:\s]+)$/.exec(entry);
+    if (!m) throw new ConfigError(`${key}: ${JSON.stringify(entry)} is not db.table:column (e.g. shop.orders:updated_at)`);
+    out[`${m[1]}.${m[2]}`] = m[3]!;
+  }
+  return out;
+}
+
+function capture(env: Env): CaptureConfig {
+  const seed = { db: identifier(env, 'MYSQL_DATABASE'), table: identifier(env, 'MYSQL_TABLE') };
+  const include = tablePatterns(env, 'CAPTURE_TABLES');
+  const prefix = raw(env, 'TOPIC_PREFIX').trim();
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(prefix)) throw new ConfigError(`TOPIC_PREFIX=${JSON.stringify(prefix)}: expected letters, digits, _ or - (it starts every table's topic name)`);
+  return {
+    include: include.length > 0 ? include : [`${seed.db}.${seed.table}`],
+    exclude: tablePatterns(env, 'CAPTURE_EXCLUDE'),
+    seed,
+    topicPrefix: prefix,
+    keyless: oneOf(env, 'KEYLESS_TABLES', ['refuse', 'partition-zero'], (v) => v.toLowerCase()),
+    watermarks: watermarks(env, 'WATERMARK_COLUMNS'),
+  };
+}
+
 function brokers(env: Env, key: Key): string {
   const value = text(env, key);
   for (const broker of value.split(',')) {
@@ -427,6 +484,7 @@ export function parseSettings(env: Settings): Config {
       table: identifier(env, 'MYSQL_TABLE'),
       ...mysqlTls(env),
     },
+    capture: capture(env),
     mysqlAdmin: { user: text(env, 'MYSQL_ADMIN_USER'), password: raw(env, 'MYSQL_ADMIN_PASSWORD') },
     kafka: {
       brokers: brokers(env, 'KAFKA_BROKERS'),

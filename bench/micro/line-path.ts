@@ -3,12 +3,14 @@
  * (change → Avro value), on realistic records, in ns per message. For profiling what the end-to-end
  * scenarios point at; not a pass/fail test.
  */
-import avro from 'avsc';
+import type avro from 'avsc';
+import { parseValueSchema } from '../../src/codec/avro-parse.js';
 import { ChangeEncoder } from '../../src/codec/change-encoder.js';
-import { avroTypeOf } from '../../src/codec/mysql-types.js';
+import { parseColumnType } from '../../src/codec/column.js';
 import type { Registry } from '../../src/codec/registry.js';
+import { productShape } from '../../src/codec/value-schema.js';
 import { Decoder } from '../../src/pool/decoder.js';
-import { toJsonLine, transform } from '../../src/pool/transform.js';
+import { transform } from '../../src/pool/transform.js';
 import type { ChangeEvent } from '../../src/model/change.js';
 
 /** Schemas by id, in memory: the micro-benchmark measures CPU, not the registry. */
@@ -20,22 +22,26 @@ class MemoryRegistry {
     return this.schemas.size;
   }
   async typeOf(id: number): Promise<avro.Type> {
-    return avro.Type.forSchema(JSON.parse(this.schemas.get(id)!));
+    return parseValueSchema(this.schemas.get(id)!);
+  }
+  async schemaText(id: number): Promise<string> {
+    return this.schemas.get(id)!;
   }
 }
 
 const N = 200_000;
 const registry = new MemoryRegistry() as unknown as Registry;
-const encoder = new ChangeEncoder(registry, 'bench-value', 'product', 10);
-await encoder.setColumns([
-  { name: 'id', avro: avroTypeOf(3, null) }, { name: 'name', avro: avroTypeOf(15, 'utf8mb4') },
-  { name: 'category', avro: avroTypeOf(15, 'utf8mb4') }, { name: 'price', avro: avroTypeOf(4, null) },
-  { name: 'last_updated', avro: avroTypeOf(17, null) },
-]);
+const encoder = new ChangeEncoder(registry, 'bench', 10);
+await encoder.setShape(productShape('product', [
+  parseColumnType('id', 'int', null), parseColumnType('name', 'varchar(255)', 'utf8mb4'),
+  parseColumnType('category', 'varchar(255)', 'utf8mb4'), parseColumnType('price', 'float', null),
+  parseColumnType('last_updated', 'timestamp', null),
+]));
 const categories = ['Electronics', 'Garden', 'Toys', 'Books', 'Kitchen'];
 const events: ChangeEvent[] = Array.from({ length: N }, (_, i) => ({
-  op: (['c', 'u', 'd'] as const)[i % 3]!, id: 100_000 + i,
-  row: { id: 100_000 + i, name: `Product ${i} deluxe edition`, category: categories[i % 5], price: Math.fround(1 + (i % 9999) / 100), last_updated: new Date(1_764_000_000_000 + i * 1000) },
+  op: (['c', 'u', 'd'] as const)[i % 3]!,
+  row: { id: 100_000 + i, name: `Product ${i} deluxe edition`, category: categories[i % 5], price: Math.fround(1 + (i % 9999) / 100),
+    last_updated: new Date(1_764_000_000_000 + i * 1000).toISOString().replace('T', ' ').slice(0, 19) },
   source: { serverId: 1, db: 'shop', table: 'product', file: 'mysql-bin.000042', pos: 123_456 + i, row: i % 500, gtid: `0-1-${i}`, tsMs: 1_764_000_000_000 + i, snapshot: false },
 }));
 
@@ -49,17 +55,17 @@ function time(label: string, fn: () => void): void {
 
 let values: Buffer[] = [];
 time('source: encode (record + Avro + frame)', () => { values = events.map((e) => encoder.encode(e, Date.now()).value!); });
-const decoder = new Decoder(registry);
-await decoder.prepare(values);
 const rule = { category: 'ELECTRONICS', percent: 10 };
+const decoder = new Decoder(registry, { seedTopic: 't', rule });
+await decoder.prepare(values);
 let sink = 0;
-time('pool: decode', () => { for (const v of values) sink += decoder.decodeReady(v).id as number; });
-const records = values.map((v) => decoder.decodeReady(v));
+time('pool: decode', () => { for (const v of values) sink += decoder.decodeReady('t', v).record.id as number; });
+const records = values.map((v) => decoder.decodeReady('t', v).record);
 time('pool: transform', () => { for (let i = 0; i < N; i++) sink += transform(records[i]!, rule, { topic: 't', partition: 1, offset: i }).id; });
 time('pool: decode + transform + line', () => {
   let text = '';
   for (let i = 0; i < N; i++) {
-    text += toJsonLine(transform(decoder.decodeReady(values[i]!), rule, { topic: 't', partition: 1, offset: i }));
+    text += decoder.lineOf('t', values[i]!, { topic: 't', partition: 1, offset: i }).line;
     if (text.length > 200_000) { sink += text.length; text = ''; }
   }
 });

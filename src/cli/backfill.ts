@@ -1,6 +1,6 @@
 /**
- * npm run backfill [-- --since <ISO time> | --full] [--chunk N]
- * Loads existing rows into the topic as `r` events; Ctrl-C stops after the chunk in hand and a rerun with the
+ * npm run backfill [-- --since <ISO time> | --full] [--table db.table] [--chunk N]
+ * Loads existing rows of the captured tables onto their topics as `r` events; Ctrl-C stops after the chunk in hand and a rerun with the
  * same arguments resumes there.
  */
 import { Registry } from '../codec/registry.js';
@@ -23,11 +23,12 @@ export function parseSince(value: string | undefined, full: boolean | undefined)
 
 await runCommand('backfill', async () => {
   const args = parseCommandLine(process.argv.slice(2), {
-    since: { type: 'string' }, full: { type: 'boolean' }, chunk: { type: 'string' }, ...CONFIG_OPTIONS,
+    since: { type: 'string' }, full: { type: 'boolean' }, chunk: { type: 'string' }, table: { type: 'string' }, ...CONFIG_OPTIONS,
   }, SPEC);
   const since = parseSince(args.since, args.full);
   const chunk = wholeNumber('chunk', args.chunk, 5000);
   if (chunk < 1 || chunk > 1_000_000) throw new UsageError('--chunk must be between 1 and 1000000');
+  if (args.table !== undefined && !/^[^.\s]+\.[^.\s]+$/.test(args.table)) throw new UsageError(`--table ${args.table}: expected db.table`);
   const { config, logger } = configure(args);
   let stop = false;
   process.once('SIGINT', () => { stop = true; logger.info('SIGINT: stopping after the chunk in hand; rerun to resume'); });
@@ -35,7 +36,7 @@ await runCommand('backfill', async () => {
   let progress: ReturnType<typeof createProgress> | undefined;
   try {
     const result = await runBackfill({
-      config, mysql: mysqlOptions(config, 'pipeline'), registry: new Registry(config.registry), logger, since, chunk,
+      config, mysql: mysqlOptions(config, 'pipeline'), registry: new Registry(config.registry), logger, since, chunk, ...(args.table ? { table: args.table } : {}),
       onProgress: (done, total) => {
         progress ??= createProgress({ label: 'backfill', total, log: (line) => logger.info(line, { component: 'backfill' }) });
         progress.update(done);
@@ -45,7 +46,7 @@ await runCommand('backfill', async () => {
     progress?.finish(result.rows);
     logger.info(result.stopped
       ? `backfill stopped after ${result.rows} rows; run the same command again to resume`
-      : `backfill done: ${result.rows} rows${result.resumed ? ' (resumed)' : ''} on ${config.kafka.topic}`);
+      : `backfill done: ${result.rows} rows${result.resumed ? ' (resumed)' : ''} of ${result.tables.join(', ') || 'no table'}`);
     return result.stopped ? 130 : 0;
   } finally {
     await flushLogger(logger);

@@ -48,20 +48,23 @@ export const COMMANDS: CommandSpec[] = [
     synopsis: '[options]', options: [{ name: 'json', help: 'the verdicts as one JSON document' }], settings: true,
   },
   {
-    name: 'backfill', summary: 'load existing rows into the topic as r events, resumable', synopsis: '[--since <ISO time> | --full] [options]',
+    name: 'backfill', summary: 'load existing rows of the captured tables onto their topics as r events, resumable',
+    synopsis: '[--since <ISO time> | --full] [--table <db.table>] [options]',
     options: [
-      { name: 'since', value: '<ISO time>', help: 'only rows with last_updated at or after this time' },
-      { name: 'full', help: 'every row of the table', default: 'when --since is not given' },
+      { name: 'since', value: '<ISO time>', help: 'only rows whose watermark column (last_updated for the seed\'s table, WATERMARK_COLUMNS for others) is at or after this time; tables without one are read whole' },
+      { name: 'full', help: 'every row', default: 'when --since is not given' },
+      { name: 'table', value: '<db.table>', help: 'only this captured table', default: 'every captured table' },
       { name: 'chunk', value: '<N>', help: 'rows per Kafka transaction (1 to 1000000)', default: '5000' },
     ],
     settings: true,
   },
   {
-    name: 'replay', summary: 're-run the pool\'s write path over a range of the topic, into a fresh directory',
+    name: 'replay', summary: 're-run the pool\'s write path over a range of a table\'s topic (or all), into a fresh directory',
     synopsis: '--from earliest|<ISO time>|<partition>:<offset>[,…] [options]',
     options: [
       { name: 'from', value: '<where>', help: 'earliest, an ISO time, or partition:offset pairs such as 3:1200,7:0 (required)' },
       { name: 'to', value: '<ISO time>', help: 'stop at this time', default: 'the ends when the command starts' },
+      { name: 'table', value: '<db.table>|all', help: 'which table\'s topic; all: the seed\'s and every one under TOPIC_PREFIX', default: 'the seed\'s table (MYSQL_DATABASE.MYSQL_TABLE)' },
       { name: 'output', value: '<dir>', help: 'where the lines go', default: 'OUTPUT_DIR/replay-<time>' },
       { name: 'group', value: '<id>', help: 'consumer group (rerun with the same one to resume)', default: 'replay-<time>' },
       { name: 'dry-run', help: 'print each partition\'s range and write nothing' },

@@ -1,23 +1,24 @@
 /**
- * Turns change events into Kafka records for the current table shape: key = the id as text (what Java's
- * StringSerializer would write), partition = Java's murmur2 rule, value = Confluent-framed Avro.
+ * Turns one table's change events into Kafka records for its current shape: key = the primary key as text (what
+ * Java's StringSerializer would write for it), partition = Java's murmur2 rule on that key, value =
+ * Confluent-framed Avro under `<topic>-value`. A keyless table (opted in) keeps its whole history in partition 0.
  */
-import avro from 'avsc';
+import type avro from 'avsc';
 import type { ChangeEvent } from '../model/change.js';
 import { partitionFor } from '../model/partitioner.js';
-import type { ColumnType } from './mysql-types.js';
+import { parseValueSchema } from './avro-parse.js';
 import type { Registry } from './registry.js';
-import { toValueRecord } from './value-record.js';
-import { valueSchemaFor, type ValueSchema } from './value-schema.js';
+import type { Shape } from './table-shape.js';
 
 export interface KafkaRecord {
+  topic: string;
   key: Buffer;
   partition: number;
   value: Buffer | null;
 }
 
 export class ChangeEncoder {
-  private schema: ValueSchema | undefined;
+  private shape: Shape | undefined;
   private type: avro.Type | undefined;
   private schemaId = 0;
   /** Byte 0 stays the wire format's magic 0; the schema id and body are written per value. */
@@ -25,8 +26,7 @@ export class ChangeEncoder {
 
   constructor(
     private readonly registry: Registry,
-    private readonly subject: string,
-    private readonly table: string,
+    readonly topic: string,
     private readonly partitions: number,
   ) {}
 
@@ -34,21 +34,36 @@ export class ChangeEncoder {
     return this.type !== undefined;
   }
 
-  /** Adopts the table's current columns; a new shape registers a new schema version first. */
-  async setColumns(columns: ColumnType[]): Promise<{ schemaId: number; changed: boolean }> {
-    const next = valueSchemaFor(this.table, columns);
-    if (this.schema?.text === next.text) return { schemaId: this.schemaId, changed: false };
-    const id = await this.registry.register(this.subject, next.text);
-    this.schema = next;
-    this.type = avro.Type.forSchema(JSON.parse(next.text));
+  get current(): Shape | undefined {
+    return this.shape;
+  }
+
+  /** Adopts the table's current shape; a new one registers a new schema version first. */
+  async setShape(next: Shape): Promise<{ schemaId: number; changed: boolean }> {
+    if (this.shape?.text === next.text) {
+      this.shape = next;
+      return { schemaId: this.schemaId, changed: false };
+    }
+    const id = await this.registry.register(`${this.topic}-value`, next.text);
+    this.shape = next;
+    this.type = parseValueSchema(next.text);
     this.schemaId = id;
     return { schemaId: id, changed: true };
   }
 
   encode(event: ChangeEvent, readAtMs: number): KafkaRecord {
-    if (!this.type || !this.schema) throw new Error('encode before the table columns are known');
-    const key = Buffer.from(String(event.id));
-    return { key, partition: partitionFor(key, this.partitions), value: this.frame(toValueRecord(event, this.schema, readAtMs)) };
+    if (!this.type || !this.shape) throw new Error('encode before the table columns are known');
+    const key = Buffer.from(event.prebuilt?.key ?? this.shape.key(event.row));
+    return { topic: this.topic, key, partition: this.partitionOf(key), value: this.frame(this.shape.record(event, readAtMs)) };
+  }
+
+  tombstone(event: ChangeEvent): KafkaRecord {
+    const key = Buffer.from(event.prebuilt?.key ?? this.shape!.key(event.row));
+    return { topic: this.topic, key, partition: this.partitionOf(key), value: null };
+  }
+
+  private partitionOf(key: Buffer): number {
+    return this.shape!.keyColumns.length === 0 ? 0 : partitionFor(key, this.partitions);
   }
 
   /** Header and Avro body written once into a scratch buffer, then copied out: one allocation per value. */
@@ -64,10 +79,5 @@ export class ChangeEncoder {
       // A negative end is minus the bytes missing: grow and write again (only for unusually large rows).
       this.scratch = Buffer.alloc(Math.max(this.scratch.length * 2, this.scratch.length - end));
     }
-  }
-
-  tombstone(event: ChangeEvent): KafkaRecord {
-    const key = Buffer.from(String(event.id));
-    return { key, partition: partitionFor(key, this.partitions), value: null };
   }
 }

@@ -3,13 +3,15 @@
  * schema version per process) and fetch a writer schema by id (cached, for readers).
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import avro from 'avsc';
+import type avro from 'avsc';
+import { parseValueSchema } from './avro-parse.js';
 import { RegistryConfigError, RegistryError, SchemaIncompatibleError, UnknownSchemaError } from './errors.js';
 import { describeFieldChanges } from './schema-diff.js';
 
 export class Registry {
   private readonly client: SchemaRegistry;
   private readonly ids = new Map<string, number>();
+  private readonly texts = new Map<number, Promise<string>>();
   private readonly types = new Map<number, Promise<avro.Type>>();
 
   private readonly url: string;
@@ -90,18 +92,29 @@ export class Registry {
       { cause: err });
   }
 
-  /** The writer schema with this id, parsed once. */
+  /** The writer schema with this id, parsed once (a column's long may be a BigInt: src/codec/avro-parse.ts). */
   typeOf(id: number): Promise<avro.Type> {
     let type = this.types.get(id);
     if (!type) {
-      type = this.fetch(id);
+      type = this.schemaText(id).then((text) => parseValueSchema(text));
       this.types.set(id, type);
       type.catch(() => this.types.delete(id));
     }
     return type;
   }
 
-  private async fetch(id: number): Promise<avro.Type> {
+  /** The writer schema's text with this id, fetched once. */
+  schemaText(id: number): Promise<string> {
+    let text = this.texts.get(id);
+    if (!text) {
+      text = this.fetch(id);
+      this.texts.set(id, text);
+      text.catch(() => this.texts.delete(id));
+    }
+    return text;
+  }
+
+  private async fetch(id: number): Promise<string> {
     let res: Response;
     try {
       res = await fetch(`${this.url}/schemas/ids/${id}`, { headers: this.headers });
@@ -118,7 +131,7 @@ export class Registry {
     }
     if (!res.ok) throw new RegistryError(`fetching schema ${id} from ${this.url}: HTTP ${res.status}`);
     const body = (await res.json()) as { schema: string };
-    return avro.Type.forSchema(JSON.parse(body.schema));
+    return body.schema;
   }
 
   private explain(what: string, err: unknown): RegistryError | RegistryConfigError {

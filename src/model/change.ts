@@ -19,9 +19,12 @@ export interface SourceInfo {
 
 export interface ChangeEvent {
   op: Op;
-  /** The primary key, also the Kafka key. */
-  id: number;
   /** The row after the change; for a delete, the row as it was. Column name → value as read. */
   row: Record<string, unknown>;
   source: SourceInfo;
+  /**
+   * A change rebuilt from the topic rather than read from MySQL (a delete the purged binlog can no longer show):
+   * its Kafka key and its last record's fields as decoded, which the record reuses with this op and source.
+   */
+  prebuilt?: { key: string; values: Record<string, unknown> };
 }

@@ -1,15 +1,14 @@
 /**
  * One batch through the write path shared by the live pool and replay: skip offsets already written, decode,
- * transform, append lines and dead letters, fsync, note them in the index, close segments that are due.
- * Returns the offsets to commit, which the caller commits only after this resolves.
+ * turn into lines (each table its own way), append lines and dead letters to each table's segments, fsync every
+ * one touched, note them in the indexes, close segments that are due. Returns the offsets to commit, which the
+ * caller commits only after this resolves.
  */
 import type Kafka from 'node-rdkafka';
 import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { PoisonError, type Decoder } from './decoder.js';
-import type { OutputIndex } from './output-index.js';
-import type { SegmentWriter } from './segment-writer.js';
-import { toJsonLine, transform, type DiscountRule } from './transform.js';
+import type { TableOutput } from './table-outputs.js';
 
 export interface BatchStats {
   lines: number;
@@ -20,58 +19,72 @@ export interface BatchStats {
 
 export interface BatchTarget {
   decoder: Decoder;
-  index: OutputIndex;
-  rule: DiscountRule;
-  lines: SegmentWriter;
-  dead: SegmentWriter;
+  /** The output (index and segment writers) of a topic's table. */
+  outputOf: (topic: string) => Promise<TableOutput>;
   stats: BatchStats;
   log: Logger;
   /** Called once the batch is durable with the source's read time (ms) of each line written: end-to-end latency. */
   onDurable?: (sourceTimesMs: number[]) => void;
+  /** Lines made durable per topic. */
+  onTableLines?: (topic: string, lines: number) => void;
+}
+
+interface Pending {
+  out: TableOutput;
+  fresh: Kafka.Message[];
+  text: string;
+  deadText: string;
+  lines: number;
+  dead: number;
 }
 
 export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promise<Kafka.TopicPartitionOffset[]> {
-  const next = new Map<number, Kafka.TopicPartitionOffset>();
-  const fresh: Kafka.Message[] = [];
+  const next = new Map<string, Kafka.TopicPartitionOffset>();
+  const byTopic = new Map<string, Pending>();
   for (const m of batch) {
-    next.set(m.partition, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
-    if (m.offset <= t.index.written(m.topic, m.partition)) t.stats.skipped++;
+    next.set(`${m.topic}:${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    let p = byTopic.get(m.topic);
+    if (!p) {
+      p = { out: await t.outputOf(m.topic), fresh: [], text: '', deadText: '', lines: 0, dead: 0 };
+      byTopic.set(m.topic, p);
+    }
+    if (m.offset <= p.out.dir.index.written(m.topic, m.partition)) t.stats.skipped++;
     else if (m.value === null || m.value === undefined) t.stats.tombstones++;
-    else fresh.push(m);
+    else p.fresh.push(m);
   }
+  const pending = [...byTopic.values()];
   // One wait for the registry per batch (usually none), then no await per message.
-  await t.decoder.prepare(fresh.map((m) => m.value!));
-  let text = '';
-  let deadText = '';
-  let lineCount = 0;
-  let deadCount = 0;
+  await t.decoder.prepare(pending.flatMap((p) => p.fresh.map((m) => m.value!)));
   const times: number[] = [];
-  for (const m of fresh) {
-    const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
-    try {
-      const record = t.decoder.decodeReady(m.value!);
-      text += toJsonLine(transform(record, t.rule, meta));
-      if (typeof record.ts_ms === 'number') times.push(record.ts_ms);
-      t.stats.lines++;
-      lineCount++;
-    } catch (err) {
-      if (!(err instanceof PoisonError)) throw err;
-      deadText += `${JSON.stringify({
-        reason: err.message, _meta: meta, key: m.key?.toString() ?? null,
-        value_base64: m.value!.toString('base64'), at: new Date().toISOString(),
-      })}\n`;
-      t.stats.deadLetters++;
-      deadCount++;
-      t.log.warn(`dead-lettered ${m.topic}/${m.partition}@${m.offset}: ${err.message}`);
+  for (const p of pending) {
+    for (const m of p.fresh) {
+      const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
+      try {
+        const { line, tsMs } = t.decoder.lineOf(m.topic, m.value!, meta);
+        p.text += line;
+        if (typeof tsMs === 'number') times.push(tsMs);
+        t.stats.lines++;
+        p.lines++;
+      } catch (err) {
+        if (!(err instanceof PoisonError)) throw err;
+        p.deadText += `${JSON.stringify({
+          reason: err.message, _meta: meta, key: m.key?.toString() ?? null,
+          value_base64: m.value!.toString('base64'), at: new Date().toISOString(),
+        })}\n`;
+        t.stats.deadLetters++;
+        p.dead++;
+        t.log.warn(`dead-lettered ${m.topic}/${m.partition}@${m.offset}: ${err.message}`);
+      }
     }
   }
-  await Promise.all([t.lines.append(text, lineCount), t.dead.append(deadText, deadCount)]);
+  await Promise.all(pending.flatMap((p) => [p.out.lines.append(p.text, p.lines), p.out.dead.append(p.deadText, p.dead)]));
   crashPoint('pool.appended');
-  await Promise.all([t.lines.sync(), t.dead.sync()]);
+  await Promise.all(pending.flatMap((p) => [p.out.lines.sync(), p.out.dead.sync()]));
   // Only durable lines are in the index: a segment's manifest entry copies it.
-  for (const m of fresh) t.index.note(m.topic, m.partition, m.offset);
+  for (const p of pending) for (const m of p.fresh) p.out.dir.index.note(m.topic, m.partition, m.offset);
   t.onDurable?.(times);
-  await Promise.all([t.lines.rotateIfDue(), t.dead.rotateIfDue()]);
+  for (const [topic, p] of byTopic) if (p.lines > 0) t.onTableLines?.(topic, p.lines);
+  await Promise.all(pending.flatMap((p) => [p.out.lines.rotateIfDue(), p.out.dead.rotateIfDue()]));
   crashPoint('pool.synced');
   return [...next.values()];
 }

@@ -15,14 +15,13 @@ import { kafkaError, logClientErrors } from '../kafka/errors.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import type { Decoder } from './decoder.js';
-import type { OutputDir } from './output-dir.js';
-import { SegmentWriter } from './segment-writer.js';
+import { SlotOutputs, type TableDirs } from './table-outputs.js';
 
 export interface ConsumerDeps {
   config: Config;
   slot: number;
   decoder: Decoder;
-  out: OutputDir;
+  dirs: TableDirs;
   logger: Logger;
   metrics: PoolMetrics;
 }
@@ -31,6 +30,13 @@ export type ConsumerStats = BatchStats;
 
 /** How long a consume call waits for a first message; with partition EOF on, it returns soon after the last one. */
 const CONSUME_TIMEOUT_MS = 100;
+
+/** What the pool reads: the seed's topic and every table topic under TOPIC_PREFIX (a regex subscription finds new ones). */
+export function poolTopics(config: Config): string[] {
+  return [config.kafka.topic, `^${config.capture.topicPrefix.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\..+`];
+}
+
+const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** The start of a consumer's segment names: which supervisor instance and slot wrote them. */
 export function outputBase(instance: string, slot: number): string {
@@ -43,7 +49,8 @@ export class PoolConsumer {
   private readonly log: Logger;
   private stopping = false;
   private aborted: Error | undefined;
-  private assigned = new Set<number>();
+  /** Held partitions, as `topic:partition`. */
+  private assigned = new Map<string, Kafka.TopicPartition>();
   private waitingForTopic = false;
   private counted: ConsumerStats = { lines: 0, deadLetters: 0, skipped: 0, tombstones: 0 };
   /** Subscribed and consuming; false while connecting and after it stopped. */
@@ -52,7 +59,8 @@ export class PoolConsumer {
   everConnected = false;
   /** When the consume loop last came round: a loop stuck on Kafka or the disk stops advancing it. */
   lastLoopMs = Date.now();
-  private readonly committedNext = new Map<number, number>();
+  /** `topic:partition` → the next offset committed (asynchronously) for it. */
+  private readonly committedNext = new Map<string, Kafka.TopicPartitionOffset>();
   private markersCheckedMs = 0;
   /** The consume loop is running: revocations wait for it to write what it has read. */
   private looping = false;
@@ -106,34 +114,42 @@ export class PoolConsumer {
     this.consumer.on('event.stats', (event: { message: string }) => {
       let stats: ClientStats;
       try {
-        stats = parseStats(event.message, config.kafka.topic);
+        stats = parseStats(event.message);
       } catch {
         return; // a malformed statistics blob only costs one sample
       }
-      for (const [partition, lag] of stats.lag) {
-        if (this.assigned.has(partition) && lag >= 0) metrics.lag.set({ partition: String(partition) }, lag);
+      for (const [key, lag] of stats.lagByTopic) {
+        const held = this.assigned.get(key);
+        if (held && lag >= 0) metrics.lag.set({ topic: held.topic, partition: String(held.partition) }, lag);
       }
     });
     this.consumer.on('rebalance', (err, assignment) => {
-      const parts = assignment.map((a) => a.partition);
-      if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) parts.forEach((p) => this.assigned.add(p));
-      else parts.forEach((p) => this.assigned.delete(p));
-      const verb = err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? 'assigned' : 'revoked';
+      const assigning = err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
+      for (const a of assignment) {
+        if (assigning) this.assigned.set(tp(a.topic, a.partition), { topic: a.topic, partition: a.partition });
+        else this.assigned.delete(tp(a.topic, a.partition));
+      }
+      const verb = assigning ? 'assigned' : 'revoked';
       metrics.rebalances.inc({ ...consumerLabel, kind: verb });
       metrics.assigned.set(consumerLabel, this.assigned.size);
       // The new owner reports a revoked partition's lag from now on.
-      if (verb === 'revoked') {
-        for (const p of parts) {
-          metrics.lag.remove({ partition: String(p) });
-          this.committedNext.delete(p);
+      if (!assigning) {
+        for (const a of assignment) {
+          metrics.lag.remove({ topic: a.topic, partition: String(a.partition) });
+          this.committedNext.delete(tp(a.topic, a.partition));
         }
       }
-      this.log.info(`${verb} partitions [${parts.join(', ')}]; now holds [${[...this.assigned].sort((a, b) => a - b).join(', ')}]`);
+      this.log.info(`${verb} partitions ${describeParts(assignment)}; now holds ${describeParts([...this.assigned.values()])}`);
     });
   }
 
+  /** Held partitions of one topic (the seed's by default), sorted. */
+  partitionsOf(topic = this.deps.config.kafka.topic): number[] {
+    return [...this.assigned.values()].filter((a) => a.topic === topic).map((a) => a.partition).sort((a, b) => a - b);
+  }
+
   get partitions(): number[] {
-    return [...this.assigned].sort((a, b) => a - b);
+    return this.partitionsOf();
   }
 
   requestStop(): void {
@@ -149,16 +165,15 @@ export class PoolConsumer {
     const { config, slot } = this.deps;
     await connectClient(this.consumer, `consumer-${slot} connecting`, config.kafka);
     // Opened only once connected: a consumer that cannot connect holds no file handles while it backs off.
-    let lines: SegmentWriter | undefined;
-    let dead: SegmentWriter | undefined;
+    let outputs: SlotOutputs | undefined;
     let failure: unknown;
     let next: Promise<Kafka.Message[]> | undefined;
     try {
-      lines = new SegmentWriter(this.deps.out, outputBase(config.pool.instance, slot), false);
-      dead = new SegmentWriter(this.deps.out, outputBase(config.pool.instance, slot), true);
+      outputs = new SlotOutputs(this.deps.dirs, outputBase(config.pool.instance, slot));
       this.consumer.setDefaultConsumeTimeout(CONSUME_TIMEOUT_MS);
-      this.consumer.subscribe([config.kafka.topic]);
-      this.log.info(`joined group ${config.pool.group} on ${config.kafka.topic}`);
+      const topics = poolTopics(config);
+      this.consumer.subscribe(topics);
+      this.log.info(`joined group ${config.pool.group} on ${topics.join(', ')}`);
       this.connected = true;
       this.everConnected = true;
       this.looping = true;
@@ -172,14 +187,14 @@ export class PoolConsumer {
         // Read the next batch while this one is written: Kafka, the disk and the decoder work side by side.
         // Not while a revocation waits: what is read of a revoked partition must be written before it is let go.
         if (!this.stopping && this.revoking.length === 0) next = this.consumeBatch();
-        if (batch.length > 0) await this.process(batch, lines, dead);
+        if (batch.length > 0) await this.process(batch, outputs);
         else {
           this.commitPastMarkers();
-          // An idle consumer's segment still closes on time, so a loader gets it.
-          await Promise.all([lines.rotateIfDue(), dead.rotateIfDue()]);
+          // An idle consumer's segments still close on time, so a loader gets them.
+          await outputs.rotateIfDue();
         }
         if (this.revoking.length > 0) {
-          await this.releaseRevoked(next, lines, dead);
+          await this.releaseRevoked(next, outputs);
           next = undefined;
         }
         next ??= this.stopping ? undefined : this.consumeBatch();
@@ -187,7 +202,7 @@ export class PoolConsumer {
       // A batch read ahead but not written is neither in the files nor committed: its next reader gets it again.
       await next?.catch(() => undefined);
       // The last asynchronous commits are made sure of, so a graceful stop hands over exactly after our last line.
-      this.commitHeldSync([...this.committedNext.keys()]);
+      this.commitHeldSync([...this.committedNext.values()]);
     } catch (err) {
       failure = err;
       await next?.catch(() => undefined);
@@ -196,8 +211,7 @@ export class PoolConsumer {
       this.releaseRevokedNow();
       this.connected = false;
       this.deps.metrics.assigned.set({ consumer: String(slot) }, 0);
-      await lines?.close().catch(() => undefined);
-      await dead?.close().catch(() => undefined);
+      await outputs?.close();
       await disconnectWithin(this.consumer, 15_000);
     }
     if (failure) throw failure;
@@ -210,7 +224,7 @@ export class PoolConsumer {
         if (!err) return resolve(messages);
         // The pool may start before the source has created the topic: wait for it, do not crash-loop.
         if (err.code === Kafka.CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART) {
-          if (!this.waitingForTopic) this.log.warn(`topic ${config.kafka.topic} does not exist yet; waiting for it`);
+          if (!this.waitingForTopic) this.log.warn(`topic ${config.kafka.topic} does not exist yet; waiting for it (and the other tables' topics)`);
           this.waitingForTopic = true;
           return setTimeout(() => resolve([]), 1000);
         }
@@ -218,15 +232,16 @@ export class PoolConsumer {
       }));
   }
 
-  private async process(batch: Kafka.Message[], lines: SegmentWriter, dead: SegmentWriter): Promise<void> {
-    const { config, out, decoder, metrics } = this.deps;
+  private async process(batch: Kafka.Message[], outputs: SlotOutputs): Promise<void> {
+    const { decoder, metrics } = this.deps;
     if (this.othersRead) {
       const reading = this.othersRead;
       await reading;
       if (this.othersRead === reading) this.othersRead = undefined;
     }
     const offsets = await writeBatch(batch, {
-      decoder, index: out.index, rule: config.pool.discount, lines, dead, stats: this.stats, log: this.log,
+      decoder, outputOf: (topic) => outputs.of(topic), stats: this.stats, log: this.log,
+      onTableLines: (topic, n) => metrics.tableLines.inc({ topic }, n),
       onDurable: (times) => {
         const now = Date.now();
         for (const t of times) metrics.endToEnd.observe(Math.max(0, now - t) / 1000);
@@ -238,7 +253,7 @@ export class PoolConsumer {
     // process for a coordinator round trip. A failed one is logged; the index skips the redelivery.
     try {
       this.consumer.commit(offsets);
-      for (const o of offsets) this.committedNext.set(o.partition, o.offset);
+      for (const o of offsets) this.committedNext.set(tp(o.topic, o.partition), o);
     } catch (err) {
       this.log.warn(`offset commit failed (${(err as Error).message}); the written offsets are skipped on redelivery`);
     }
@@ -250,7 +265,7 @@ export class PoolConsumer {
         this.consumer.incrementalAssign(assignment);
         // Before anything of these partitions is written: what another supervisor here wrote past its commit.
         if (assignment.length > 0) {
-          this.othersRead = this.deps.out.refreshOthers();
+          this.othersRead = this.deps.dirs.refreshOthers();
           this.othersRead.catch(() => undefined); // its failure surfaces in the loop, which awaits it
         }
       }
@@ -268,18 +283,16 @@ export class PoolConsumer {
    * The loop's side of a revocation: a batch read ahead is written too (it may hold revoked partitions'
    * messages), the revoked partitions' commits are made synchronous, and only then are they let go.
    */
-  private async releaseRevoked(ahead: Promise<Kafka.Message[]> | undefined, lines: SegmentWriter, dead: SegmentWriter): Promise<void> {
+  private async releaseRevoked(ahead: Promise<Kafka.Message[]> | undefined, outputs: SlotOutputs): Promise<void> {
     const batch = ahead ? await ahead : [];
-    if (batch.length > 0) await this.process(batch, lines, dead);
+    if (batch.length > 0) await this.process(batch, outputs);
     crashPoint('pool.revoking');
-    this.commitHeldSync(this.revoking.map((r) => r.partition));
+    this.commitHeldSync(this.revoking.map((r) => this.committedNext.get(tp(r.topic, r.partition))).filter((o) => o !== undefined));
     this.releaseRevokedNow();
   }
 
   /** Commits, synchronously, the offsets already committed asynchronously for these partitions. */
-  private commitHeldSync(partitions: number[]): void {
-    const { topic } = this.deps.config.kafka;
-    const offsets = partitions.filter((p) => this.committedNext.has(p)).map((partition) => ({ topic, partition, offset: this.committedNext.get(partition)! }));
+  private commitHeldSync(offsets: Kafka.TopicPartitionOffset[]): void {
     if (offsets.length === 0) return;
     try {
       this.consumer.commitSync(offsets);
@@ -307,17 +320,16 @@ export class PoolConsumer {
   private commitPastMarkers(): void {
     if (this.assigned.size === 0 || Date.now() - this.markersCheckedMs < 2000) return;
     this.markersCheckedMs = Date.now();
-    const { topic } = this.deps.config.kafka;
     try {
-      const positions = this.consumer.position([...this.assigned].map((partition) => ({ topic, partition })));
+      const positions = this.consumer.position([...this.assigned.values()]);
       const ahead = positions
-        .filter((p) => typeof p.offset === 'number' && p.offset >= 0 && p.offset > (this.committedNext.get(p.partition) ?? -1))
-        .map((p) => ({ topic, partition: p.partition, offset: p.offset! }));
+        .filter((p) => typeof p.offset === 'number' && p.offset >= 0 && p.offset > (this.committedNext.get(tp(p.topic, p.partition))?.offset ?? -1))
+        .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset! }));
       if (ahead.length === 0) return;
       // Asynchronous: this commit only tidies the lag, and a blocking one would stall the event loop (every
       // consumer, /readyz) while the group coordinator is away. A lost one is redone by the next batch's commit.
       this.consumer.commit(ahead);
-      for (const p of ahead) this.committedNext.set(p.partition, p.offset);
+      for (const p of ahead) this.committedNext.set(tp(p.topic, p.partition), p);
     } catch (err) {
       this.log.debug(`committing past transaction markers failed (${(err as Error).message}); retried when idle`);
     }
@@ -333,4 +345,12 @@ export class PoolConsumer {
     metrics.lastWrite.set(Date.now() / 1000);
     this.counted = { ...this.stats };
   }
+}
+
+/** `[0, 3] of product_updates, [1] of cdc.shop.orders` */
+function describeParts(parts: Kafka.TopicPartition[]): string {
+  const byTopic = new Map<string, number[]>();
+  for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+  if (byTopic.size === 0) return '[]';
+  return [...byTopic].map(([t, ps]) => `[${ps.sort((a, b) => a - b).join(', ')}] of ${t}`).join(', ');
 }

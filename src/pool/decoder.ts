@@ -1,29 +1,38 @@
 /**
- * Confluent-framed Avro → the record the transform expects. Each writer schema is resolved once into the
- * reader schema (schemas/product-value.avsc), so older and newer writer versions decode alike.
- * A batch is prepared first (every writer schema it names fetched, once), then decoded without awaiting per
- * message. What cannot be decoded is a PoisonError (dead-lettered); a registry that cannot be reached is not.
+ * Confluent-framed Avro → the record and the line maker of its table. Each writer schema is fetched and parsed
+ * once, and decoded with as it was written, so every column it carries reaches the line; the seed's topic also
+ * checks that a writer schema still resolves to the seed's Product (schemas/product-value.avsc), as its transform
+ * needs. A batch is prepared first (every writer schema it names fetched, once), then decoded without awaiting
+ * per message. What cannot be decoded is a PoisonError (dead-lettered); a registry that cannot be reached is not.
  */
 import avro from 'avsc';
+import { parseValueSchema } from '../codec/avro-parse.js';
 import { UnknownSchemaError, WireFormatError } from '../codec/errors.js';
 import type { Registry } from '../codec/registry.js';
 import { BASE_SCHEMA } from '../codec/value-schema.js';
 import { unframe } from '../codec/wire.js';
 import { PipelineError } from '../errors.js';
-
-type Resolver = ReturnType<avro.Type['createResolver']>;
+import { productLines, tableLines, type LineMaker } from './lines.js';
+import type { DiscountRule } from './transform.js';
 
 export class PoisonError extends PipelineError {}
 
+interface Writer {
+  type: avro.Type;
+  schema: { fields: Array<{ name: string; type: unknown; column?: string }> };
+  /** Line makers by kind ('seed' or 'table'), made on first use. */
+  lines: Map<string, LineMaker | PoisonError>;
+}
+
 export class Decoder {
-  private readonly reader = avro.Type.forSchema(BASE_SCHEMA as avro.Schema);
-  /** Writer schema id → its resolver, or the PoisonError that says why there is none (kept: it is lasting). */
-  private readonly ready = new Map<number, Resolver | PoisonError>();
+  private readonly seedReader = avro.Type.forSchema(BASE_SCHEMA as avro.Schema);
+  /** Writer schema id → what decodes it, or the PoisonError that says why nothing can (kept: it is lasting). */
+  private readonly ready = new Map<number, Writer | PoisonError>();
   private readonly pending = new Map<number, Promise<void>>();
 
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly registry: Registry, private readonly o: { seedTopic: string; rule: DiscountRule }) {}
 
-  /** Fetches and resolves every writer schema these values name that is not known yet. */
+  /** Fetches and parses every writer schema these values name that is not known yet. */
   async prepare(values: Iterable<Buffer>): Promise<void> {
     const wanted = new Set<number>();
     for (const v of values) {
@@ -35,11 +44,14 @@ export class Decoder {
     await Promise.all([...wanted].map((id) => this.load(id)));
   }
 
-  /**
-   * Decodes a value whose schema prepare() has seen; throws PoisonError for what can never decode. The record
-   * is the raw Avro record: columns named in its `null_fields` are SQL NULL (see fromValueRecord).
-   */
-  decodeReady(value: Buffer): Record<string, unknown> {
+  /** Decodes a value whose schema prepare() has seen, into its line; throws PoisonError for what can never decode. */
+  lineOf(topic: string, value: Buffer, meta: { topic: string; partition: number; offset: number }): { line: string; tsMs: unknown } {
+    const { record, lines } = this.decodeReady(topic, value);
+    return { line: lines(record, meta), tsMs: record.ts_ms ?? record.__ts_ms };
+  }
+
+  /** The raw Avro record (seed columns named in `null_fields` are SQL NULL) and its table's line maker. */
+  decodeReady(topic: string, value: Buffer): { record: Record<string, unknown>; lines: LineMaker } {
     if (value.length < 5 || value[0] !== 0) {
       try {
         unframe(value);
@@ -48,25 +60,38 @@ export class Decoder {
       }
     }
     const schemaId = value.readUInt32BE(1);
-    const resolver = this.ready.get(schemaId);
-    if (resolver === undefined) throw new Error(`writer schema ${schemaId} used before prepare()`);
-    if (resolver instanceof PoisonError) throw resolver;
+    const writer = this.ready.get(schemaId);
+    if (writer === undefined) throw new Error(`writer schema ${schemaId} used before prepare()`);
+    if (writer instanceof PoisonError) throw writer;
+    const lines = this.linesFor(writer, topic === this.o.seedTopic ? 'seed' : 'table', schemaId);
     let decoded: { value: unknown; offset: number };
     try {
       // Decoded in place after the 5-byte header: no view of the body per message.
-      decoded = this.reader.decode(value, 5, resolver);
+      decoded = writer.type.decode(value, 5);
     } catch (err) {
       throw new PoisonError(`Avro body does not decode with writer schema ${schemaId}: ${(err as Error).message}`, { cause: err });
     }
     if (decoded.offset !== value.length) {
       throw new PoisonError(`Avro body does not decode with writer schema ${schemaId}: ${decoded.offset < 0 ? 'truncated' : 'trailing data'}`);
     }
-    return decoded.value as Record<string, unknown>;
+    return { record: decoded.value as Record<string, unknown>, lines };
   }
 
-  async decode(value: Buffer): Promise<Record<string, unknown>> {
-    await this.prepare([value]);
-    return this.decodeReady(value);
+  private linesFor(writer: Writer, kind: 'seed' | 'table', schemaId: number): LineMaker {
+    let lines = writer.lines.get(kind);
+    if (!lines) {
+      if (kind === 'seed') {
+        try {
+          this.seedReader.createResolver(writer.type);
+          lines = productLines(writer.schema, this.o.rule);
+        } catch (err) {
+          lines = new PoisonError(`writer schema ${schemaId} cannot be read as ${BASE_SCHEMA.name}: ${(err as Error).message}`, { cause: err });
+        }
+      } else lines = tableLines(writer.schema);
+      writer.lines.set(kind, lines);
+    }
+    if (lines instanceof PoisonError) throw lines;
+    return lines;
   }
 
   private load(id: number): Promise<void> {
@@ -79,18 +104,19 @@ export class Decoder {
     return p;
   }
 
-  private async build(id: number): Promise<Resolver | PoisonError> {
-    let writer: avro.Type;
+  private async build(id: number): Promise<Writer | PoisonError> {
+    let text: string;
     try {
-      writer = await this.registry.typeOf(id);
+      text = await this.registry.schemaText(id);
     } catch (err) {
       if (err instanceof UnknownSchemaError) return new PoisonError(err.message, { cause: err });
       throw err;
     }
     try {
-      return this.reader.createResolver(writer);
+      const schema = JSON.parse(text) as Writer['schema'];
+      return { type: parseValueSchema(schema), schema, lines: new Map() };
     } catch (err) {
-      return new PoisonError(`writer schema ${id} cannot be read as ${BASE_SCHEMA.name}: ${(err as Error).message}`, { cause: err });
+      return new PoisonError(`writer schema ${id} is not an Avro record schema the pool can read: ${(err as Error).message}`, { cause: err });
     }
   }
 }

@@ -6,6 +6,7 @@ export function createPoolMetrics(registry: Registry = new Registry()) {
   return {
     registry,
     linesWritten: new Counter({ name: 'cdc_pool_lines_written_total', help: 'JSON lines appended and fsynced, by consumer', labelNames: ['consumer'], registers }),
+    tableLines: new Counter({ name: 'cdc_pool_table_lines_written_total', help: 'JSON lines appended and fsynced, by table (its topic)', labelNames: ['topic'], registers }),
     deadLetters: new Counter({ name: 'cdc_pool_dead_letters_total', help: 'Messages written to a dead-letter file, by consumer', labelNames: ['consumer'], registers }),
     skipped: new Counter({
       name: 'cdc_pool_duplicates_skipped_total', help: 'Redelivered messages skipped because their offset is already in the output', labelNames: ['consumer'], registers,
@@ -17,8 +18,8 @@ export function createPoolMetrics(registry: Registry = new Registry()) {
     restarts: new Counter({ name: 'cdc_pool_consumer_restarts_total', help: 'Consumers restarted after a failure, by consumer', labelNames: ['consumer'], registers }),
     lag: new Gauge({
       name: 'cdc_pool_consumer_lag',
-      help: 'Last stable offset minus committed offset of each partition this supervisor holds (librdkafka statistics, every 5 s)',
-      labelNames: ['partition'], registers,
+      help: 'Last stable offset minus committed offset of each partition this supervisor holds, by topic (librdkafka statistics, every 5 s)',
+      labelNames: ['topic', 'partition'], registers,
     }),
     assigned: new Gauge({ name: 'cdc_pool_assigned_partitions', help: 'Partitions held, by consumer', labelNames: ['consumer'], registers }),
     running: new Gauge({ name: 'cdc_pool_consumers_running', help: 'Consumers connected and consuming', registers }),

@@ -13,12 +13,12 @@ import { readBatchesToEnd } from '../kafka/client.js';
 import { kafkaError } from '../kafka/errors.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import { Decoder } from './decoder.js';
-import { OutputDir } from './output-dir.js';
-import { SegmentWriter } from './segment-writer.js';
+import { SlotOutputs, TableDirs } from './table-outputs.js';
 
 export type FromSpec = { kind: 'earliest' } | { kind: 'time'; at: Date } | { kind: 'offsets'; offsets: Map<number, number> };
 
 export interface PartitionRange {
+  topic: string;
   partition: number;
   /** First offset to replay. */
   start: number;
@@ -66,7 +66,7 @@ export async function planRanges(consumer: Kafka.KafkaConsumer, topic: string, f
     }
     if (from.kind === 'time' && start === low && low > 0) note = `the time is at or before the earliest message kept; starting at ${low}`;
     const end = Math.max(start, to ? ends.get(p)! : high);
-    return { partition: p, start, end, ...(note ? { note } : {}) };
+    return { topic, partition: p, start, end, ...(note ? { note } : {}) };
   });
 }
 
@@ -85,47 +85,53 @@ export async function runReplay(deps: {
   onProgress?: (done: number, total: number) => void;
 }): Promise<ReplaySummary> {
   const { config, consumer, ranges } = deps;
-  const topic = config.kafka.topic;
   const log = deps.logger.child({ component: 'replay' });
   await mkdir(deps.outputDir, { recursive: true });
-  const { out } = await OutputDir.open(deps.outputDir, config.pool.segments, log);
-  const { index } = out;
-  const lines = new SegmentWriter(out, 'replay', false);
-  const dead = new SegmentWriter(out, 'replay', true);
+  // The live layout inside the replay's directory: the seed's table at its top, every other table in its folder.
+  const dirs = new TableDirs({
+    root: deps.outputDir, policy: config.pool.segments, log, instance: '', seedTopic: config.kafka.topic, prefix: config.capture.topicPrefix,
+  });
+  const outputs = new SlotOutputs(dirs, 'replay');
   const stats: BatchStats = { lines: 0, deadLetters: 0, skipped: 0, tombstones: 0 };
-  const messages = new Map<number, number>(ranges.map((r) => [r.partition, 0]));
+  const key = (r: { topic: string; partition: number }) => `${r.topic}:${r.partition}`;
+  const messages = new Map<string, number>(ranges.map((r) => [key(r), 0]));
+  const topics = [...new Set(ranges.map((r) => r.topic))];
   try {
     const committed = await call<Kafka.TopicPartitionOffset[]>(
-      (cb) => consumer.committed(ranges.map((r) => ({ topic, partition: r.partition })), 30_000, cb), 'committed offsets');
-    const resumeAt = new Map(committed.filter((c) => c.offset >= 0).map((c) => [c.partition, c.offset]));
-    const end = new Map(ranges.map((r) => [r.partition, r.end]));
-    const assignment: Kafka.Assignment[] = [];
-    for (const r of ranges) {
-      const start = Math.max(r.start, resumeAt.get(r.partition) ?? r.start);
-      if (start < r.end) {
-        assignment.push({ topic, partition: r.partition, offset: start });
-      }
-    }
+      (cb) => consumer.committed(ranges.map((r) => ({ topic: r.topic, partition: r.partition })), 30_000, cb), 'committed offsets');
+    const resumeAt = new Map(committed.filter((c) => c.offset >= 0).map((c) => [key(c), c.offset]));
     const total = ranges.reduce((n, r) => n + (r.end - r.start), 0);
-    let done = ranges.reduce((n, r) => n + (Math.max(r.start, resumeAt.get(r.partition) ?? r.start) - r.start), 0);
+    let done = ranges.reduce((n, r) => n + (Math.max(r.start, resumeAt.get(key(r)) ?? r.start) - r.start), 0);
     await deps.registry.check();
-    const decoder = new Decoder(deps.registry);
-    await readBatchesToEnd(consumer, { from: assignment, until: end, what: `reading ${topic}`, batch: config.pool.batch, deadlineMs: 24 * 3_600_000 },
-      async (inRange) => {
-        const offsets = await writeBatch(inRange, { decoder, index, rule: config.pool.discount, lines, dead, stats, log });
-        consumer.commitSync(offsets);
-        for (const m of inRange) messages.set(m.partition, messages.get(m.partition)! + 1);
-        done += inRange.length;
-        deps.onProgress?.(done, total);
-      });
+    const decoder = new Decoder(deps.registry, { seedTopic: config.kafka.topic, rule: config.pool.discount });
+    // One topic at a time: each read ends at its fixed end offsets.
+    for (const topic of topics) {
+      const mine = ranges.filter((r) => r.topic === topic);
+      const end = new Map(mine.map((r) => [r.partition, r.end]));
+      const assignment: Kafka.Assignment[] = [];
+      for (const r of mine) {
+        const start = Math.max(r.start, resumeAt.get(key(r)) ?? r.start);
+        if (start < r.end) assignment.push({ topic, partition: r.partition, offset: start });
+      }
+      await readBatchesToEnd(consumer, { from: assignment, until: end, what: `reading ${topic}`, batch: config.pool.batch, deadlineMs: 24 * 3_600_000 },
+        async (inRange) => {
+          const offsets = await writeBatch(inRange, { decoder, outputOf: (t) => outputs.of(t), stats, log });
+          consumer.commitSync(offsets);
+          for (const m of inRange) messages.set(key(m), messages.get(key(m))! + 1);
+          done += inRange.length;
+          deps.onProgress?.(done, total);
+        });
+      consumer.unassign();
+    }
     // Complete: its segments are closed, ready for a loader. A replay stopped early leaves them open and
     // resumes into them.
-    await lines.finish();
-    await dead.finish();
+    for (const o of outputs.all()) {
+      await o.lines.finish();
+      await o.dead.finish();
+    }
   } finally {
-    await lines.close();
-    await dead.close();
-    await out.drain();
+    await outputs.close();
+    await dirs.drain();
   }
-  return { partitions: ranges.map((r) => ({ ...r, messages: messages.get(r.partition)! })), stats };
+  return { partitions: ranges.map((r) => ({ ...r, messages: messages.get(key(r))! })), stats };
 }

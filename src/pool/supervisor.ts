@@ -14,8 +14,8 @@ import { createPoolMetrics, type PoolMetrics } from './metrics.js';
 import { StandaloneKafkaProbe } from '../sink/probe.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
-import { OutputDir } from './output-dir.js';
 import { OutputInUseError, OutputLock } from './output-lock.js';
+import { TableDirs } from './table-outputs.js';
 
 export interface SupervisorDeps {
   config: Config;
@@ -100,33 +100,41 @@ export class Supervisor {
 
   private async runLocked(): Promise<void> {
     const { config } = this.deps;
-    const { out, report } = await OutputDir.open(config.pool.outputDir, config.pool.segments, this.log, config.pool.instance);
-    // Closed segments are known from the manifest; only open ones (and history new to it) are read.
-    this.log.info(`output ${config.pool.outputDir}: ${report.closedFiles} closed segments, ${report.lines} lines already written; ` +
-      `read ${report.scannedLines} lines of ${report.scannedFiles} files at start`, { repairedBytes: report.repairedBytes });
-    if (report.repairedBytes > 0) this.log.warn(`cut ${report.repairedBytes} bytes of torn last lines left by a crash`);
+    const dirs = new TableDirs({
+      root: config.pool.outputDir, policy: config.pool.segments, log: this.log, instance: config.pool.instance,
+      seedTopic: config.kafka.topic, prefix: config.capture.topicPrefix,
+      onOpened: (folder, report) => {
+        // Closed segments are known from the manifest; only open ones (and history new to it) are read.
+        const where = folder === '' ? config.pool.outputDir : `${config.pool.outputDir}/${folder}`;
+        this.log.info(`output ${where}: ${report.closedFiles} closed segments, ${report.lines} lines already written; ` +
+          `read ${report.scannedLines} lines of ${report.scannedFiles} files at start`, { repairedBytes: report.repairedBytes });
+        if (report.repairedBytes > 0) this.log.warn(`cut ${report.repairedBytes} bytes of torn last lines left by a crash in ${where}`);
+      },
+    });
+    // The seed's directory at once, every other table's with its topic's first message (before any of it is written).
+    await dirs.open(config.kafka.topic);
     this.started = true;
     this.probe = new StandaloneKafkaProbe(config.kafka);
     // A wrong registry URL would make every message look poison: stop before consuming any. A registry that is
     // only down is retried by the consumers, message by message, without dead-lettering.
     const outage = await this.deps.registry.checkSettings();
     if (outage) this.log.warn(`${outage}; the consumers wait for it`);
-    const decoder = new Decoder(this.deps.registry);
-    const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, out));
+    const decoder = new Decoder(this.deps.registry, { seedTopic: config.kafka.topic, rule: config.pool.discount });
+    const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, dirs));
     try {
       await Promise.all(slots);
     } finally {
       await this.probe.stop();
-      await out.drain();
+      await dirs.drain();
     }
     if (this.fatal) throw this.fatal;
     this.log.info('all consumers stopped');
   }
 
-  private async slot(slot: number, decoder: Decoder, out: OutputDir): Promise<void> {
+  private async slot(slot: number, decoder: Decoder, dirs: TableDirs): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, out, logger: this.deps.logger, metrics: this.metrics });
+      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, dirs, logger: this.deps.logger, metrics: this.metrics });
       this.running.set(slot, consumer);
       const started = Date.now();
       try {

@@ -3,7 +3,7 @@
  * category is upper-cased; a product of the discount category gets DISCOUNT_PERCENT off, rounded to cents;
  * prices print as the stored float32's shortest decimal.
  */
-import { roundCents, shortestFloat32 } from './float32.js';
+import { roundCents, shortestFloat32 } from '../codec/float32.js';
 
 export interface DiscountRule {
   /** Compared after upper-casing both sides. */
@@ -55,11 +55,15 @@ export function transform(record: Record<string, unknown>, rule: DiscountRule, m
   };
 }
 
-/** The line as JSON.stringify would write it (the same keys in the same order), without its generic walk. */
-export function toJsonLine(line: OutputLine): string {
+/**
+ * The line as JSON.stringify would write it (the same keys in the same order), without its generic walk.
+ * `extra`: the columns the table has beyond the seed's, already written as `,"name":value…`, placed after
+ * last_updated and before op.
+ */
+export function toJsonLine(line: OutputLine, extra = ''): string {
   const m = line._meta;
   return `{"id":${num(line.id)},"name":${str(line.name)},"category":${str(line.category)},"price":${num(line.price)},` +
-    `"list_price":${num(line.list_price)},"discount_percent":${num(line.discount_percent)},"last_updated":${str(line.last_updated)},` +
+    `"list_price":${num(line.list_price)},"discount_percent":${num(line.discount_percent)},"last_updated":${str(line.last_updated)}${extra},` +
     `"op":${str(line.op)},"_meta":{"topic":${str(m.topic)},"partition":${num(m.partition)},"offset":${num(m.offset)}}}\n`;
 }
 

@@ -7,6 +7,8 @@ export interface ClientStats {
   queuedMessages: number;
   /** Consumer lag by partition of `topic` (offsets; -1 when librdkafka does not know it yet). */
   lag: Map<number, number>;
+  /** The same for every topic the client reads: `topic:partition` → lag. */
+  lagByTopic: Map<string, number>;
 }
 
 interface RawStats {
@@ -19,10 +21,13 @@ export const STATS_INTERVAL_MS = 5000;
 export function parseStats(json: string, topic?: string): ClientStats {
   const raw = JSON.parse(json) as RawStats;
   const lag = new Map<number, number>();
-  const partitions = topic ? raw.topics?.[topic]?.partitions ?? {} : {};
-  for (const p of Object.values(partitions)) {
-    if (p.partition === undefined || p.partition < 0 || p.fetch_state === 'none') continue;
-    lag.set(p.partition, p.consumer_lag ?? -1);
+  const lagByTopic = new Map<string, number>();
+  for (const [name, t] of Object.entries(raw.topics ?? {})) {
+    for (const p of Object.values(t.partitions ?? {})) {
+      if (p.partition === undefined || p.partition < 0 || p.fetch_state === 'none') continue;
+      lagByTopic.set(`${name}:${p.partition}`, p.consumer_lag ?? -1);
+      if (name === topic) lag.set(p.partition, p.consumer_lag ?? -1);
+    }
   }
-  return { queuedMessages: raw.msg_cnt ?? 0, lag };
+  return { queuedMessages: raw.msg_cnt ?? 0, lag, lagByTopic };
 }

@@ -1,25 +1,34 @@
 /**
- * Tails the binlog for one table and hands on three kinds of item, in binlog order:
- *   table   the table's columns, whenever a TableMap shows them changed (ALTER TABLE)
- *   changes the change events of one rows event
+ * Tails the binlog for the captured tables and hands on four kinds of item, in binlog order:
+ *   table   a table's columns and key, whenever its TableMap shows them new or changed (ALTER TABLE)
+ *   changes the change events of one rows event of a captured table
+ *   ddl     a statement that may create, drop, rename or truncate a table
  *   commit  a transaction boundary, with the position to resume from after it
  * The position is zongji's: frozen at a transaction's first TableMap, advanced at its commit marker, so a
  * commit item's position always replays whole transactions.
  */
 import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import type { ConnectionOptions } from 'mysql2';
-import { avroTypeOf, type ColumnType } from '../codec/mysql-types.js';
+import { parseColumnType, type ColumnSpec } from '../codec/column.js';
 import { PipelineError } from '../errors.js';
 import type { ChangeEvent } from '../model/change.js';
 import { rowsToChanges, type RowsKind } from './change.js';
 import type { BinlogPosition } from './checkpoint.js';
 import { gtidTracker, type GtidTracker, type TxGtid } from './gtid.js';
+import type { TableRef } from './capture/filter.js';
 import type { Flavor } from './server.js';
 
 export type SourceItem =
-  | { kind: 'table'; columns: ColumnType[] }
-  | { kind: 'changes'; changes: ChangeEvent[] }
+  | { kind: 'table'; table: TableRef; columns: ColumnSpec[]; keyColumns: string[] }
+  | { kind: 'changes'; table: TableRef; changes: ChangeEvent[] }
+  | { kind: 'ddl'; db: string; statement: string }
   | { kind: 'commit'; position: BinlogPosition; tsMs: number };
+
+/**
+ * What the binlog alone cannot tell about a column, from INFORMATION_SCHEMA: MariaDB's UUID, INET4 and INET6 ride
+ * on BINARY in the row metadata. Column name → its COLUMN_TYPE there.
+ */
+export type ColumnTypeOverrides = (db: string, table: string) => ReadonlyMap<string, string> | undefined;
 
 /** The binlog connection failed or the server refused the position; the session restarts from its checkpoint. */
 export class BinlogError extends PipelineError {
@@ -35,8 +44,9 @@ export interface BinlogReaderOptions {
   serverId: number;
   sourceServerId: number;
   flavor: Flavor;
-  db: string;
-  table: string;
+  /** Whether a table is captured (CAPTURE_TABLES / CAPTURE_EXCLUDE). */
+  captures: (db: string, table: string) => boolean;
+  overrides?: ColumnTypeOverrides;
   start: BinlogPosition;
   /** Start at the first transaction missing from start.gtid (MySQL), not at start.file/pos (purged). */
   byGtid?: boolean;
@@ -52,13 +62,30 @@ export interface BinlogReaderOptions {
 interface ZongJiInternals {
   options: { filename?: string; position?: number };
   connection?: { pause(): void; resume(): void; query(sql: string, cb: (err: Error | null) => void): void; stream?: NodeJS.EventEmitter };
-  tableMap: Record<number, { columns?: Array<{ name: string; type: number; charset: string | null }>; columnSchemas: Array<{ UNSIGNED?: boolean }> }>;
+  tableMap: Record<number, {
+    columns?: Array<{ name: string; type: number; charset: string | null }>;
+    columnSchemas: Array<{ COLUMN_NAME?: string; COLUMN_TYPE: string; CHARACTER_SET_NAME?: string | null; UNSIGNED?: boolean }>;
+  }>;
+  _skipSchema(db: string, table: string): boolean;
+}
+
+const GEOMETRY_CODE = 255;
+const BLOB_CODE = 252;
+
+/** Per table id: which table, and how to tell an update that moves its key. */
+interface MappedTable {
+  ref: TableRef;
+  /** The TableMap's columns as zongji had them, to tell a changed shape without parsing. */
+  rawKey: string;
+  sameKey: (a: Record<string, unknown>, b: Record<string, unknown>) => boolean;
 }
 
 export class BinlogReader {
   private readonly zongji: ZongJi;
   private rowInTx = 0;
-  private columnsKey = '';
+  /** The last shape announced per table ('db.table'), so an unchanged TableMap announces nothing. */
+  private readonly shapes = new Map<string, string>();
+  private readonly mapped = new Map<number, MappedTable>();
   private paused = false;
   private stopped = false;
   private heardAtMs = Date.now();
@@ -69,7 +96,10 @@ export class BinlogReader {
   private txGtid: TxGtid | undefined;
 
   constructor(private readonly o: BinlogReaderOptions) {
-    this.zongji = new ZongJi({ ...o.mysql, charset: 'utf8mb4' } as ConstructorParameters<typeof ZongJi>[0]);
+    // Temporal values as the server's own text, TIMESTAMP in UTC, JSON as its text: the forms the snapshot reads too.
+    this.zongji = new ZongJi({ ...o.mysql, charset: 'utf8mb4', dateStrings: true, timezone: 'Z', jsonStrings: true } as ConstructorParameters<typeof ZongJi>[0]);
+    // zongji decodes the rows of the tables this says are not skipped; its include/exclude maps know no patterns.
+    this.internals()._skipSchema = (db: string, table: string) => !o.captures(db, table);
     this.gtids = gtidTracker(o.flavor, o.start.gtid);
   }
 
@@ -104,7 +134,6 @@ export class BinlogReader {
         // By GTID the server names the file in its first (artificial) rotate, which zongji follows.
         ...(this.o.byGtid ? { gtidSet: this.o.start.gtid ?? '' } : { filename: this.o.start.file, position: this.o.start.pos }),
         includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'gtid', 'mariadbgtid', 'heartbeat'],
-        includeSchema: { [this.o.db]: [this.o.table] },
       });
     });
   }
@@ -182,33 +211,24 @@ export class BinlogReader {
     const name = event.getEventName();
     switch (name) {
       case 'tablemap': {
-        const e = event as unknown as { tableId: number; tableName: string; schemaName: string };
-        if (e.schemaName !== this.o.db || e.tableName !== this.o.table) return;
-        const entry = this.internals().tableMap[e.tableId];
-        const columns = (entry?.columns ?? []).map((c, i) => ({
-          name: c.name,
-          avro: avroTypeOf(c.type, c.charset, entry?.columnSchemas[i]?.UNSIGNED === true),
-        }));
-        const key = JSON.stringify(columns);
-        if (key !== this.columnsKey) {
-          this.columnsKey = key;
-          this.o.onItem({ kind: 'table', columns });
-        }
+        const e = event as unknown as { tableId: number; tableName: string; schemaName: string; primaryKey?: number[] };
+        if (!this.o.captures(e.schemaName, e.tableName)) return;
+        this.tableMapped(e.tableId, { db: e.schemaName, table: e.tableName }, e.primaryKey);
         return;
       }
       case 'writerows':
       case 'updaterows':
       case 'deleterows': {
-        const e = event as unknown as { rows: Array<Record<string, unknown>>; tableMap: Record<number, { tableName: string; parentSchema: string }>; tableId: number };
-        const meta = e.tableMap[e.tableId];
-        if (!meta || meta.parentSchema !== this.o.db || meta.tableName !== this.o.table) return;
+        const e = event as unknown as { rows: Array<Record<string, unknown>>; tableId: number };
+        const mapped = this.mapped.get(e.tableId);
+        if (!mapped) return;
         const { file, pos } = this.position();
         const changes = rowsToChanges(name as RowsKind, e.rows, {
-          serverId: this.o.sourceServerId, db: this.o.db, table: this.o.table, file, pos,
+          serverId: this.o.sourceServerId, db: mapped.ref.db, table: mapped.ref.table, file, pos,
           gtid: gtidText(event.gtid ?? this.txGtid), tsMs: event.timestamp, snapshot: false,
-        }, this.rowInTx);
+        }, this.rowInTx, mapped.sameKey);
         this.rowInTx += changes.length;
-        this.o.onItem({ kind: 'changes', changes });
+        this.o.onItem({ kind: 'changes', table: mapped.ref, changes });
         return;
       }
       case 'gtid':
@@ -225,10 +245,48 @@ export class BinlogReader {
       case 'heartbeat':
         return;
       case 'query': {
-        if (endsTransaction((event as unknown as { query: string }).query)) this.commit(event);
+        const e = event as unknown as { query: string; schema?: string };
+        if (isTableDdl(e.query)) this.o.onItem({ kind: 'ddl', db: e.schema ?? '', statement: e.query });
+        if (endsTransaction(e.query)) this.commit(event);
         return;
       }
     }
+  }
+
+  /**
+   * A captured table's TableMap: its columns as the pipeline types them (the binlog's FULL row metadata, with
+   * INFORMATION_SCHEMA's word for MariaDB's BINARY-backed types), and its key. zongji is told to hand geometries
+   * over as their bytes (it would parse them into objects, losing the WKB).
+   */
+  private tableMapped(tableId: number, ref: TableRef, primaryKey: number[] | undefined): void {
+    const entry = this.internals().tableMap[tableId];
+    const overrides = this.o.overrides?.(ref.db, ref.table);
+    const schemas = entry?.columnSchemas ?? [];
+    const raw = entry?.columns ?? [];
+    // zongji rebuilds the entry at every TableMap: the patches are made each time, the parsing only on a change.
+    let rawKey = String(primaryKey ?? '');
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw[i]!;
+      const schema = schemas[i];
+      const special = overrides?.get(c.name);
+      if (special && schema) schema.COLUMN_TYPE = special;
+      if (c.type === GEOMETRY_CODE) {
+        c.type = BLOB_CODE;
+        c.charset = null;
+      }
+      rawKey += `\n${c.name}\t${schema?.COLUMN_TYPE}\t${schema?.CHARACTER_SET_NAME ?? c.charset}`;
+    }
+    const known = this.mapped.get(tableId);
+    if (known && known.rawKey === rawKey && known.ref.db === ref.db && known.ref.table === ref.table) return;
+    const columns = raw.map((c, i) => parseColumnType(c.name, schemas[i]?.COLUMN_TYPE ?? '', schemas[i]?.CHARACTER_SET_NAME ?? c.charset ?? null));
+    const keyColumns = (primaryKey ?? []).map((i) => columns[i]?.name).filter((n): n is string => n !== undefined);
+    const keys = keyColumns.length > 0 ? keyColumns : undefined;
+    this.mapped.set(tableId, { ref, rawKey, sameKey: keys ? (a, b) => keys.every((k) => sameValue(a[k], b[k])) : () => true });
+    const id = `${ref.db}.${ref.table}`;
+    const shape = JSON.stringify([columns, keyColumns]);
+    if (this.shapes.get(id) === shape) return;
+    this.shapes.set(id, shape);
+    this.o.onItem({ kind: 'table', table: ref, columns, keyColumns });
   }
 
   /** A transaction's GTID; one still pending was an XA PREPARE, whose part ended with no XID or COMMIT. */
@@ -262,6 +320,18 @@ const MID_TRANSACTION = /^(BEGIN$|XA START|XA END|SAVEPOINT\b|RELEASE SAVEPOINT\
  */
 export function endsTransaction(statement: string): boolean {
   return !MID_TRANSACTION.test(statement.trim().toUpperCase());
+}
+
+const TABLE_DDL = /^\s*(?:\/\*.*?\*\/\s*)*(CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?TABLE|DROP\s+(?:TEMPORARY\s+)?TABLE|RENAME\s+TABLE|TRUNCATE|ALTER\s+TABLE)\b/is;
+
+/** Whether a statement may create, drop, rename, truncate or alter a table (the daemon reads which). */
+export function isTableDdl(statement: string): boolean {
+  return TABLE_DDL.test(statement);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  return a === b;
 }
 
 function gtidText(gtid: unknown): string | null {

@@ -2,7 +2,8 @@
 import type { ChangeEvent, Op, SourceInfo } from '../model/change.js';
 
 export type RowsKind = 'writerows' | 'updaterows' | 'deleterows';
-type UpdateRow = { before: Record<string, unknown>; after: Record<string, unknown> };
+type Row = Record<string, unknown>;
+type UpdateRow = { before: Row; after: Row };
 
 /**
  * One binlog rows event to change events. An update that changes the primary key becomes a delete of the
@@ -11,30 +12,30 @@ type UpdateRow = { before: Record<string, unknown>; after: Record<string, unknow
  */
 export function rowsToChanges(
   kind: RowsKind,
-  rows: ReadonlyArray<Record<string, unknown>>,
+  rows: ReadonlyArray<Row>,
   base: Omit<SourceInfo, 'row'>,
   firstRow: number,
-  keyColumn = 'id',
+  sameKey: (a: Row, b: Row) => boolean,
 ): ChangeEvent[] {
   const out: ChangeEvent[] = [];
   for (const row of rows) {
-    if (kind === 'writerows') out.push(change('c', row, keyColumn, base, firstRow + out.length));
-    else if (kind === 'deleterows') out.push(change('d', row, keyColumn, base, firstRow + out.length));
+    if (kind === 'writerows') out.push(change('c', row, base, firstRow + out.length));
+    else if (kind === 'deleterows') out.push(change('d', row, base, firstRow + out.length));
     else {
       const { before, after } = row as UpdateRow;
-      if (before[keyColumn] !== after[keyColumn]) {
-        out.push(change('d', before, keyColumn, base, firstRow + out.length));
-        out.push(change('c', after, keyColumn, base, firstRow + out.length));
-      } else out.push(change('u', after, keyColumn, base, firstRow + out.length));
+      if (!sameKey(before, after)) {
+        out.push(change('d', before, base, firstRow + out.length));
+        out.push(change('c', after, base, firstRow + out.length));
+      } else out.push(change('u', after, base, firstRow + out.length));
     }
   }
   return out;
 }
 
 /** One event; its source info spelled out (one object shape for all events, and no spread per row). */
-function change(op: Op, row: Record<string, unknown>, keyColumn: string, b: Omit<SourceInfo, 'row'>, index: number): ChangeEvent {
+function change(op: Op, row: Row, b: Omit<SourceInfo, 'row'>, index: number): ChangeEvent {
   return {
-    op, id: Number(row[keyColumn]), row,
+    op, row,
     source: { serverId: b.serverId, db: b.db, table: b.table, file: b.file, pos: b.pos, row: index, gtid: b.gtid, tsMs: b.tsMs, snapshot: b.snapshot },
   };
 }

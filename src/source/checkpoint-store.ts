@@ -4,7 +4,7 @@
  */
 import type { KafkaConnection } from '../config/kafka.js';
 import { FencedError } from '../kafka/errors.js';
-import type { TxProducer } from '../sink/tx-producer.js';
+import type { PositionRecord, TxWriter } from '../sink/tx-writer.js';
 import { encodeCheckpoint, readCheckpoint, type Checkpoint } from './checkpoint.js';
 
 export class CheckpointStore {
@@ -21,16 +21,14 @@ export class CheckpointStore {
     return readCheckpoint(this.o.kafka, this.o.topic, this.o.sourceId);
   }
 
-  /** Puts the checkpoint record into the producer's open transaction. */
-  async add(producer: TxProducer, checkpoint: Checkpoint): Promise<void> {
-    await producer.send(this.o.topic, 0, encodeCheckpoint(checkpoint), Buffer.from(this.o.sourceId));
+  /** The checkpoint as the position record of a transaction. */
+  record(checkpoint: Checkpoint): PositionRecord {
+    return { topic: this.o.topic, key: this.o.sourceId, value: encodeCheckpoint(checkpoint) };
   }
 
   /** A transaction holding only the checkpoint. */
-  async commitOnly(producer: TxProducer, checkpoint: Checkpoint): Promise<void> {
-    await producer.begin();
-    await this.add(producer, checkpoint);
-    await producer.commit();
+  async commitOnly(writer: TxWriter, checkpoint: Checkpoint): Promise<void> {
+    await writer.write([], this.record(checkpoint));
     if (checkpoint.owner === this.o.owner) this.claimed = true;
   }
 

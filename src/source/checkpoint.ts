@@ -28,16 +28,40 @@ export interface Checkpoint extends BinlogPosition {
   writtenAtMs: number;
   /** The daemon process that wrote it: a newer owner means this one was fenced and must not come back. */
   owner: string;
-  /** Present while a cold-start snapshot is under way: where it stands. Streaming starts at file/pos after it. */
+  /**
+   * The captured tables ('db.table') as of this checkpoint, so a start can tell a table added to CAPTURE_TABLES
+   * (snapshotted alone) from one it already streams. Absent in checkpoints written before several tables could be
+   * captured: then the seed's table alone.
+   */
+  tables?: string[];
+  /** Present while a snapshot before streaming is under way (cold start, a purged binlog): where it stands. */
   snapshot?: SnapshotProgress;
+  /** Tables added to CAPTURE_TABLES, snapshotted while the others stream: each one's progress, in order. */
+  adding?: AddingTable[];
 }
 
+/** Where a snapshot stands: tables in `tables` before `table` are done; `table` is read after `after`. */
 export interface SnapshotProgress {
   since: string | null;
-  after: { ts: string; id: number } | null;
+  /** The table being read ('db.table'); absent in older checkpoints, which snapshot the seed's table alone. */
+  table?: string;
+  /** Every table of this snapshot, in reading order. */
+  tables?: string[];
+  /** The last row read of `table`, as its order columns' values (older checkpoints: the seed's {ts, id}). */
+  after: { values: Array<string | number | null | { b64: string }> } | { ts: string; id: number } | null;
   rows: number;
-  /** A purged-binlog fallback: after the rows, emit deletes for keys the table no longer has. */
+  /** A purged-binlog fallback: after the rows, emit deletes for keys the tables no longer have. */
   reconcile?: boolean;
+}
+
+/**
+ * A table added to the captured set while the others stream: read a chunk at a time in a view of its own, each
+ * chunk put into the stream at its view's binlog point, so it sits between the changes before and after it.
+ */
+export interface AddingTable {
+  table: string;
+  after: { values: Array<string | number | null | { b64: string }> } | null;
+  rows: number;
 }
 
 /**
@@ -66,6 +90,8 @@ export function decodeCheckpoint(value: Buffer): Checkpoint {
     file: c.file, pos: c.pos, gtid: c.gtid ?? null, tsMs: c.tsMs ?? 0, changes: c.changes ?? 0,
     writtenAtMs: c.writtenAtMs ?? 0, owner: c.owner ?? '', ...(c.byGtid && typeof c.gtid === 'string' ? { byGtid: true } : {}),
     ...(c.snapshot ? { snapshot: c.snapshot } : {}),
+    ...(Array.isArray(c.tables) ? { tables: c.tables } : {}),
+    ...(Array.isArray(c.adding) && c.adding.length > 0 ? { adding: c.adding } : {}),
   };
 }
 

@@ -7,21 +7,26 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ConnectionOptions } from 'mysql2';
 import { backoffDelay, Pause } from '../backoff.js';
-import { ChangeEncoder } from '../codec/change-encoder.js';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { KafkaAuthError, KafkaError } from '../kafka/errors.js';
 import { TxProducer } from '../sink/tx-producer.js';
+import { TxWriter } from '../sink/tx-writer.js';
 import { ensureTopic } from '../sink/topics.js';
+import { connectMysql } from '../mysql.js';
+import { AddingTables } from './adding.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
+import { describeCaptured } from './capture/describe.js';
+import { parseTableDdl } from './capture/ddl.js';
+import { tableId } from './capture/filter.js';
+import { CapturedTables, KeylessTableError, recordsOf } from './capture/tables.js';
 import { Channel } from './channel.js';
 import { streamsByGtid, type Checkpoint } from './checkpoint.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { createSourceMetrics, type SourceMetrics } from './metrics.js';
 import { gtidPositionAt, preflight } from './preflight.js';
-import { ChangeRecords } from './records.js';
 import { StartPlan } from './start-plan.js';
 import { TxBatcher } from './tx-batcher.js';
 
@@ -64,6 +69,8 @@ export class SourceDaemon {
   private lastSendMs: () => number = () => 0;
   private everConnected = false;
   private topicsReady = false;
+  /** When the last change was encoded: a long binlog transaction is progress before its commit. */
+  private lastEncodedMs = 0;
 
   constructor(private readonly deps: SourceDeps) {
     this.log = deps.logger.child({ component: 'source' });
@@ -169,16 +176,23 @@ export class SourceDaemon {
     }));
     this.producer = producer;
     this.everConnected = true;
+    const writer = new TxWriter(producer);
     let reader: BinlogReader | undefined;
     try {
+      const tables = new CapturedTables({
+        capture: config.capture, registry, seedTopic: config.kafka.topic, partitions: config.kafka.partitions,
+        ensureTopic: async (name) => { await ensureTopic(config.kafka, { name, partitions: config.kafka.partitions }); },
+      });
+      // What the binlog's row metadata cannot tell, and a keyless table refused before anything is read.
+      const overrides = await this.timed('captured tables described', () => this.describe(tables));
       const found = await this.timed('checkpoint read', () => this.store.read());
       const plan = new StartPlan({
-        config, mysql: this.deps.mysql, registry, logger: this.deps.logger, metrics: this.metrics, store: this.store,
+        config, mysql: this.deps.mysql, registry, logger: this.deps.logger, metrics: this.metrics, store: this.store, tables,
         onSnapshot: () => { this.phase = 'snapshot'; this.progressed(); },
         onProgress: () => this.progressed(),
         shouldStop: () => this.stopping,
       });
-      const checkpoint = await this.timed('starting point claimed', () => plan.startingPoint(producer, server, found));
+      const checkpoint = await this.timed('starting point claimed', () => plan.startingPoint(writer, server, found));
       if (!checkpoint) return; // stopped during a snapshot; it resumes from its last chunk next time
       // A start point without GTIDs: seed the ones the reader carries from the server's answer for that point.
       if (checkpoint.gtid === null) checkpoint.gtid = await gtidPositionAt(this.deps.mysql, server.flavor, checkpoint);
@@ -192,9 +206,11 @@ export class SourceDaemon {
         // The start plan returns a checkpoint whose binlog is gone only when its GTID set can be resumed from.
         byGtid: streamsByGtid(server, checkpoint),
         heartbeatMs: config.source.heartbeatSeconds * 1000,
-        db: config.mysql.database, table: config.mysql.table, start: checkpoint,
+        captures: (db, table) => tables.captures(db, table),
+        overrides: (db, table) => overrides.get(`${db}.${table}`),
+        start: checkpoint,
         onItem: (item) => {
-          if (item.kind === 'changes') this.metrics.changesRead.inc(item.changes.length);
+          if (item.kind === 'changes') this.metrics.changesRead.inc({ table: tableId(item.table) }, item.changes.length);
           channel.push(item, item.kind === 'changes' ? item.changes.length : 1);
         },
         onError: (err) => channel.fail(err),
@@ -205,7 +221,10 @@ export class SourceDaemon {
       this.wake = () => channel.fail(new StopRequested());
       // A stop asked for while the session was starting (preflight, connect, checkpoint, reader) is acted on now.
       if (this.stopping) this.wake();
-      await this.pump(channel, producer, checkpoint, healthy);
+      const adding = new AddingTables({
+        config, mysql: this.deps.mysql, tables, flavor: server.flavor, serverId: server.serverId, logger: this.deps.logger,
+      }, checkpoint.adding ?? []);
+      await this.pump(channel, writer, tables, adding, checkpoint, healthy);
     } finally {
       this.wake = undefined;
       this.producer = undefined;
@@ -216,17 +235,42 @@ export class SourceDaemon {
   }
 
   /**
+   * The captured tables as INFORMATION_SCHEMA has them now: MariaDB's BINARY-backed types per column (for the
+   * reader), and a table without a primary key refused unless opted in.
+   */
+  private async describe(tables: CapturedTables): Promise<Map<string, ReadonlyMap<string, string>>> {
+    const conn = await connectMysql(this.deps.mysql);
+    try {
+      const described = await describeCaptured(conn, tables.filter);
+      const keyless = described.filter((d) => d.keyColumns.length === 0).map((d) => tableId(d.ref));
+      if (keyless.length > 0 && this.deps.config.capture.keyless === 'refuse') {
+        throw new KeylessTableError(`captured table${keyless.length > 1 ? 's' : ''} ${keyless.join(', ')} ha${keyless.length > 1 ? 've' : 's'} no primary key, ` +
+          'so changes cannot be keyed or kept in order per row; give each a primary key, leave it out with CAPTURE_EXCLUDE, or set ' +
+          'KEYLESS_TABLES=partition-zero (all of its changes in partition 0, keyed by the whole row)');
+      }
+      if (described.length === 0) this.log.warn(`no table the account can read matches CAPTURE_TABLES=${tables.filter.includeText.join(',')}; waiting for one to be created`);
+      return new Map(described.map((d) => [tableId(d.ref), d.overrides]));
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  }
+
+  /**
    * Reads the channel in binlog order and hands whole binlog transactions to the batcher, which commits them
    * with their checkpoint. Idle, it commits what is whole, and now and then the position alone.
    */
-  private async pump(channel: Channel<SourceItem>, producer: TxProducer, start: Checkpoint, healthy: () => void): Promise<void> {
+  private async pump(channel: Channel<SourceItem>, writer: TxWriter, tables: CapturedTables, adding: AddingTables,
+    start: Checkpoint, healthy: () => void): Promise<void> {
     const { config } = this.deps;
-    const encoder = new ChangeEncoder(this.deps.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
-    const records = new ChangeRecords({ encoder, topic: config.kafka.topic, tombstones: config.source.tombstones, metrics: this.metrics });
-    this.lastSendMs = () => records.lastEncodedMs;
+    this.lastSendMs = () => this.lastEncodedMs;
     let lastLog = Date.now();
+    const captured = new Set(start.tables ?? [tableId(config.capture.seed)]);
     const batcher = new TxBatcher({
-      producer, topic: config.kafka.topic, store: this.store, batchMax: config.source.batchMax,
+      writer, store: this.store, batchMax: config.source.batchMax,
+      extra: () => {
+        for (const id of adding.finished.splice(0)) captured.add(id);
+        return adding.active ? { tables: [...captured], adding: adding.progress() } : { tables: [...captured] };
+      },
       onAborted: () => this.metrics.transactions.inc({ outcome: 'aborted' }),
       onCommitted: (committed, changes) => {
         this.counted(committed, changes, channel.size);
@@ -254,7 +298,7 @@ export class SourceDaemon {
         return;
       }
       try {
-        await this.handle(item, batcher, records, channel);
+        await this.handle(item, batcher, tables, adding, channel, captured);
       } catch (err) {
         await batcher.abandon();
         throw err;
@@ -262,8 +306,9 @@ export class SourceDaemon {
     }
   }
 
-  private async handle(item: SourceItem | undefined, batcher: TxBatcher, records: ChangeRecords, channel: Channel<SourceItem>): Promise<void> {
-    const { encoder } = records;
+  private async handle(item: SourceItem | undefined, batcher: TxBatcher, tables: CapturedTables, adding: AddingTables,
+    channel: Channel<SourceItem>, captured: Set<string>): Promise<void> {
+    adding.pump();
     if (item === undefined) {
       // An idle producer whose Kafka stopped answering may never reconnect by itself (seen after a broker
       // restart): a new session brings a new connection. Busy, a failing commit restarts the session anyway.
@@ -273,6 +318,7 @@ export class SourceDaemon {
       }
       // Nothing came for a while: what is whole goes out; staged records are not left waiting.
       await batcher.produceStagedIfReady();
+      if (!batcher.holdsChanges || batcher.whole) await this.addSnapshotChunk(batcher, adding);
       if (batcher.whole) await batcher.startCommit();
       else if (!batcher.holdsChanges) {
         const { committed, latestBoundary } = batcher;
@@ -286,20 +332,94 @@ export class SourceDaemon {
       case 'table': {
         // Whatever is whole goes out under the old schema before the new shape is even checked.
         if (batcher.whole) await batcher.commitNow();
-        const { schemaId, changed } = await encoder.setColumns(item.columns);
-        if (changed) this.log.info(`value schema for ${item.columns.length} columns is id ${schemaId}`, { columns: item.columns.map((c) => c.name) });
+        const { schemaId, changed, table } = await tables.setShape(item.table, item.columns, item.keyColumns);
+        if (!captured.has(table.id) && !adding.progress().some((a) => a.table === table.id)) captured.add(table.id);
+        if (changed) {
+          this.log.info(`value schema of ${table.id} for ${item.columns.length} columns is id ${schemaId} on ${table.topic}`,
+            { columns: item.columns.map((c) => c.name) });
+        }
         return;
       }
       case 'changes': {
-        if (!encoder.ready) throw new PipelineError('row event before its table map; restarting from the checkpoint', { retriable: true });
-        await batcher.add(records.of(item.changes, Date.now()), item.changes.length);
+        const table = tables.get(item.table);
+        if (!table?.encoder.ready) throw new PipelineError('row event before its table map; restarting from the checkpoint', { retriable: true });
+        await batcher.add(this.recordsOf(table, item.changes), item.changes.length);
+        return;
+      }
+      case 'ddl': {
+        this.tableDdl(item.db, item.statement, tables, captured);
         return;
       }
       case 'commit': {
         batcher.endOfBinlogTx(item.position, item.tsMs);
+        await this.addSnapshotChunk(batcher, adding);
         await batcher.commitIfDue(channel.empty);
         return;
       }
+    }
+  }
+
+  private recordsOf(table: ReturnType<CapturedTables['get']> & object, changes: import('../model/change.js').ChangeEvent[]) {
+    const records = recordsOf(table, changes, Date.now(), this.deps.config.source.tombstones);
+    // Counted per rows event, not per change: a labelled counter costs about 100 ns.
+    let c = 0, u = 0, d = 0;
+    for (const change of changes) {
+      if (change.op === 'c') c++;
+      else if (change.op === 'u') u++;
+      else if (change.op === 'd') d++;
+    }
+    const produced = this.metrics.changesProduced;
+    if (c) produced.inc({ op: 'c', table: table.id }, c);
+    if (u) produced.inc({ op: 'u', table: table.id }, u);
+    if (d) produced.inc({ op: 'd', table: table.id }, d);
+    this.lastEncodedMs = Date.now();
+    return records;
+  }
+
+  /** A held chunk of a table being added goes into the open Kafka transaction once the stream has reached its point. */
+  private async addSnapshotChunk(batcher: TxBatcher, adding: AddingTables): Promise<void> {
+    if (!adding.active || batcher.midBinlogTx) return;
+    const chunk = adding.takeIfReached(batcher.latestBoundary);
+    if (!chunk) return;
+    if (chunk.rows > 0) {
+      this.metrics.changesProduced.inc({ op: 'r', table: 'snapshot' }, chunk.rows);
+      this.metrics.snapshotRows.inc(chunk.rows);
+    }
+    await batcher.addAtBoundary(chunk.records, chunk.rows);
+  }
+
+  /** CREATE needs nothing (its TableMap announces it); DROP and RENAME away forget a table; TRUNCATE is told. */
+  private tableDdl(db: string, statement: string, tables: CapturedTables, captured: Set<string>): void {
+    const ddl = parseTableDdl(statement, db);
+    if (!ddl) return;
+    const forget = (t: { db: string; table: string }, why: string) => {
+      if (!tables.captures(t.db, t.table) && !tables.get(t)) return;
+      tables.forget(t);
+      captured.delete(tableId(t));
+      this.log.warn(`${why} ${tableId(t)}: its capture ends here; its topic and files stay as they are`);
+    };
+    switch (ddl.kind) {
+      case 'drop':
+        for (const t of ddl.tables) forget(t, 'dropped');
+        return;
+      case 'rename':
+        for (const { from, to } of ddl.pairs) {
+          forget(from, `renamed to ${tableId(to)}:`);
+          if (tables.captures(to.db, to.table)) {
+            this.log.warn(`table ${tableId(to)} (renamed from ${tableId(from)}) matches CAPTURE_TABLES: captured from here on, on its own topic; ` +
+              `its rows from before the rename are on ${tables.topicOf(from)} (npm run backfill -- --table ${tableId(to)} loads them onto its topic)`);
+          }
+        }
+        return;
+      case 'truncate':
+        if (tables.captures(ddl.table.db, ddl.table.table)) {
+          this.log.warn(`TRUNCATE of captured table ${tableId(ddl.table)}: the binlog has no row events for it, so no deletes reach ` +
+            `${tables.topicOf(ddl.table)} or the files; its rows before it stay there (cdc_source_truncates_total counts these)`);
+          this.metrics.truncates.inc({ table: tableId(ddl.table) });
+        }
+        return;
+      case 'create':
+        if (tables.captures(ddl.table.db, ddl.table.table)) this.log.info(`table ${tableId(ddl.table)} created; captured from its first change on`);
     }
   }
 

@@ -8,10 +8,11 @@ export function createSourceMetrics(registry: Registry = new Registry()) {
   const registers = [registry];
   return {
     registry,
-    changesRead: new Counter({ name: 'cdc_source_changes_read_total', help: 'Row changes of the table read from the binlog', registers }),
+    changesRead: new Counter({ name: 'cdc_source_changes_read_total', help: 'Row changes of captured tables read from the binlog, by table', labelNames: ['table'], registers }),
     changesProduced: new Counter({
-      name: 'cdc_source_changes_produced_total', help: 'Change events handed to the Kafka producer, by op (c, u, d, r)', labelNames: ['op'], registers,
+      name: 'cdc_source_changes_produced_total', help: 'Change events handed to the Kafka producer, by op (c, u, d, r) and table', labelNames: ['op', 'table'], registers,
     }),
+    truncates: new Counter({ name: 'cdc_source_truncates_total', help: 'TRUNCATE statements on captured tables (no row events reach the topic for them)', labelNames: ['table'], registers }),
     changesCommitted: new Counter({ name: 'cdc_source_changes_committed_total', help: 'Change events in committed Kafka transactions', registers }),
     transactions: new Counter({
       name: 'cdc_source_transactions_total', help: 'Kafka transactions by outcome (committed, aborted)', labelNames: ['outcome'], registers,

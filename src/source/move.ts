@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { UsageError } from '../errors.js';
 import { connectMysql } from '../mysql.js';
 import { TxProducer } from '../sink/tx-producer.js';
+import { TxWriter } from '../sink/tx-writer.js';
 import { ensureTopic } from '../sink/topics.js';
 import type { Checkpoint } from './checkpoint.js';
 import { CheckpointStore } from './checkpoint-store.js';
@@ -94,7 +95,7 @@ export async function applyMove(config: Config, plan: MovePlan): Promise<void> {
   const producer = await TxProducer.connect({ kafka: config.kafka, transactionalId: `cdc-source-${config.source.id}` });
   try {
     const store = new CheckpointStore({ kafka: config.kafka, topic: config.source.checkpointTopic, sourceId: config.source.id, owner: plan.to.owner });
-    await store.commitOnly(producer, plan.to);
+    await store.commitOnly(new TxWriter(producer), plan.to);
   } finally {
     await producer.disconnect();
   }

@@ -1,17 +1,32 @@
 /**
- * Reading the table itself: a consistent view with the binlog position that matches it, and keyset chunks on
- * (last_updated, id). The lower bound is inclusive with an id tie-break, so rows sharing a timestamp are never
+ * Reading tables themselves: a consistent view with the binlog position that matches it, and keyset chunks in
+ * an order that is the table's primary key, led by its watermark column when rows are chosen by time (the seed's
+ * `(last_updated, id)`). The lower bound is inclusive with a key tie-break, so rows sharing a timestamp are never
  * skipped at a chunk or restart boundary; no OFFSET scans, no table locks.
+ *
+ * Values are read as the server's text (binary columns as bytes), the form the binlog path is normalised to, so
+ * a row gives the same record from either path (src/codec/avro-column.ts).
  */
 import type mysql from 'mysql2/promise';
-import type { AvroPrimitive, ColumnType } from '../codec/mysql-types.js';
+import type { ColumnSpec } from '../codec/column.js';
 import type { BinlogPosition } from './checkpoint.js';
+import type { TableRef } from './capture/filter.js';
 import { binlogHead, serverVersion, type Flavor } from './server.js';
 
-/** Where a chunked read stands: after this (last_updated, id), exclusive. */
+/** Where a chunked read stands: after these values of the order columns, exclusive. Bytes as {b64}. */
+export type CursorValue = string | number | null | { b64: string };
 export interface Cursor {
-  ts: string;
-  id: number;
+  values: CursorValue[];
+}
+
+/** What to read of a table, and in which order. */
+export interface ChunkPlan {
+  ref: TableRef;
+  columns: ColumnSpec[];
+  /** Order columns: [watermark?, ...primary key]; empty for a keyless table (read in one go). */
+  order: string[];
+  /** With `since`: only rows whose watermark column (order[0]) is at or after it. */
+  since: Date | null;
 }
 
 /**
@@ -27,6 +42,8 @@ export interface Cursor {
  * still ends at its true state). Unless gtid_mode is ON there is no exact point: no `byGtid`, and the caller decides.
  */
 export async function openConsistentSnapshot(conn: mysql.Connection, flavor: Flavor): Promise<BinlogPosition> {
+  // TIMESTAMP values are read as text in the session's zone: UTC, as the binlog path reads them.
+  await conn.query("SET time_zone = '+00:00'");
   if (flavor === 'mariadb') {
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     const [rows] = await conn.query<Array<{ Variable_name: string; Value: string } & mysql.RowDataPacket>>(
@@ -43,68 +60,95 @@ export async function openConsistentSnapshot(conn: mysql.Connection, flavor: Fla
   return mode?.m === 'ON' ? { ...head, gtid: head.gtid ?? '', byGtid: true } : head;
 }
 
+const BINARY_KINDS = new Set(['binary', 'varbinary', 'blob', 'bit', 'geometry', 'vector']);
+
+/**
+ * mysql2 reads every value as text except binary ones (bytes): the server's own text forms. JSON arrives with the
+ * binary charset on MySQL, so its text is decoded as UTF-8 explicitly.
+ */
+export function textTypeCast(columns: ColumnSpec[]): (field: { name: string; string(encoding?: string): string | null; buffer(): Buffer | null }, next: () => unknown) => unknown {
+  const binary = new Set(columns.filter((c) => BINARY_KINDS.has(c.kind)).map((c) => c.name));
+  const json = new Set(columns.filter((c) => c.kind === 'json').map((c) => c.name));
+  return (field) => (binary.has(field.name) ? field.buffer() : json.has(field.name) ? field.string('utf8') : field.string());
+}
+
+const q = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+
 export async function* readChunks(
   conn: mysql.Connection,
-  table: string,
-  options: { since: Date | null; after: Cursor | null; chunk: number },
+  plan: ChunkPlan,
+  options: { after: Cursor | null; chunk: number },
 ): AsyncGenerator<Array<Record<string, unknown>>> {
+  const cast = textTypeCast(plan.columns);
+  const from = `${q(plan.ref.db)}.${q(plan.ref.table)}`;
+  if (plan.order.length === 0) {
+    // A keyless table has no order to resume in: read whole (KEYLESS_TABLES=partition-zero only).
+    const [rows] = await conn.query<mysql.RowDataPacket[]>({ sql: `SELECT * FROM ${from}`, typeCast: cast as never });
+    if (rows.length > 0) yield rows as Array<Record<string, unknown>>;
+    return;
+  }
   let after = options.after;
+  const orderBy = plan.order.map(q).join(', ');
   for (;;) {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (options.since) {
-      where.push('last_updated >= ?');
-      params.push(options.since);
+    if (plan.since) {
+      where.push(`${q(plan.order[0]!)} >= ?`);
+      params.push(sqlTime(plan.since));
     }
     if (after) {
-      // Written so the range optimiser uses the (last_updated, id) index: a range, then the tie-break.
-      where.push('last_updated >= ? AND (last_updated > ? OR id > ?)');
-      const ts = new Date(after.ts);
-      params.push(ts, ts, after.id);
+      const { sql, values } = keysetAfter(plan.order, after.values.map(fromCursor));
+      where.push(sql);
+      params.push(...values);
     }
     params.push(options.chunk);
-    const [rows] = await conn.query<mysql.RowDataPacket[]>(
-      `SELECT * FROM \`${table}\` ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_updated, id LIMIT ?`, params);
+    const [rows] = await conn.query<mysql.RowDataPacket[]>({
+      sql: `SELECT * FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`,
+      typeCast: cast as never,
+    }, params);
     if (rows.length === 0) return;
     yield rows as Array<Record<string, unknown>>;
-    const last = rows[rows.length - 1]!;
-    after = { ts: (last.last_updated as Date).toISOString(), id: Number(last.id) };
+    after = cursorOf(plan.order, rows[rows.length - 1]!);
     if (rows.length < options.chunk) return;
   }
 }
 
-export function cursorOf(row: Record<string, unknown>): Cursor {
-  return { ts: (row.last_updated as Date).toISOString(), id: Number(row.id) };
+/**
+ * `(c1, c2, …) > (v1, v2, …)` written so the range optimiser uses the index on the first column:
+ * c1 >= v1 AND (c1 > v1 OR (c2 >= v2 AND (c2 > v2 OR …))).
+ */
+export function keysetAfter(order: string[], values: unknown[]): { sql: string; values: unknown[] } {
+  const build = (i: number): { sql: string; values: unknown[] } => {
+    const col = q(order[i]!);
+    if (i === order.length - 1) return { sql: `${col} > ?`, values: [values[i]] };
+    const inner = build(i + 1);
+    return { sql: `${col} >= ? AND (${col} > ? OR (${inner.sql}))`, values: [values[i], values[i], ...inner.values] };
+  };
+  return build(0);
 }
 
-export async function countRows(conn: mysql.Connection, table: string, since: Date | null): Promise<number> {
+export function cursorOf(order: string[], row: Record<string, unknown>): Cursor {
+  return { values: order.map((c) => toCursor(row[c])) };
+}
+
+function toCursor(v: unknown): CursorValue {
+  if (Buffer.isBuffer(v)) return { b64: v.toString('base64') };
+  if (v === undefined) return null;
+  return v as string | number | null;
+}
+
+function fromCursor(v: CursorValue): unknown {
+  return v !== null && typeof v === 'object' ? Buffer.from(v.b64, 'base64') : v;
+}
+
+export async function countRows(conn: mysql.Connection, plan: ChunkPlan): Promise<number> {
+  const since = plan.since && plan.order.length > 0;
   const [rows] = await conn.query<Array<{ n: number } & mysql.RowDataPacket>>(
-    `SELECT COUNT(*) AS n FROM \`${table}\`${since ? ' WHERE last_updated >= ?' : ''}`, since ? [since] : []);
+    `SELECT COUNT(*) AS n FROM ${q(plan.ref.db)}.${q(plan.ref.table)}${since ? ` WHERE ${q(plan.order[0]!)} >= ?` : ''}`, since ? [sqlTime(plan.since!)] : []);
   return Number(rows[0]?.n ?? 0);
 }
 
-/** The table's columns as the binlog path would type them, from INFORMATION_SCHEMA (SELECT on the table suffices). */
-export async function tableColumns(conn: mysql.Connection, db: string, table: string): Promise<ColumnType[]> {
-  const [rows] = await conn.query<Array<{ name: string; type: string; full: string; charset: string | null } & mysql.RowDataPacket>>(
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS type, COLUMN_TYPE AS full, CHARACTER_SET_NAME AS charset
-     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [db, table]);
-  return rows.map((r) => ({ name: r.name, avro: avroTypeOfSqlType(r.type, r.full, r.charset) }));
-}
-
-export function avroTypeOfSqlType(type: string, full: string, charset: string | null): AvroPrimitive {
-  const unsigned = /unsigned/i.test(full);
-  switch (type.toLowerCase()) {
-    case 'tinyint': case 'smallint': case 'mediumint': case 'year':
-      return 'int';
-    case 'int': case 'integer':
-      return unsigned ? 'long' : 'int';
-    case 'float':
-      return 'float';
-    case 'double': case 'real':
-      return 'double';
-    case 'tinyblob': case 'blob': case 'mediumblob': case 'longblob': case 'binary': case 'varbinary': case 'geometry':
-      return charset ? 'string' : 'bytes';
-    default:
-      return 'string';
-  }
+/** A time as SQL text in UTC (the snapshot session's zone), to the millisecond. */
+export function sqlTime(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace('Z', '');
 }

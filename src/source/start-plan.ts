@@ -1,28 +1,29 @@
 /**
  * Where a session starts streaming, after whatever must come first: nothing (a checkpoint to resume from), or a
- * snapshot (cold start, an interrupted snapshot, a checkpoint whose binlog was purged). Every path first commits
- * this process's claim, so an older instance that loses its binlog connection to us exits instead of fencing us
- * back.
+ * snapshot of the captured tables (cold start, an interrupted snapshot, a checkpoint whose binlog was purged).
+ * Every path first commits this process's claim, so an older instance that loses its binlog connection to us
+ * exits instead of fencing us back. Tables added to CAPTURE_TABLES since the checkpoint are not snapshotted here:
+ * the returned checkpoint lists them under `adding`, and the stream reads them (src/source/adding.ts).
  */
-import mysql from 'mysql2/promise';
-import { connectMysql, ServerConfigError } from '../mysql.js';
+import type mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';
-import { ChangeEncoder } from '../codec/change-encoder.js';
+import { connectMysql, ServerConfigError } from '../mysql.js';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { ChangeEvent } from '../model/change.js';
-import type { TxProducer } from '../sink/tx-producer.js';
-import { encodeCheckpoint, type Checkpoint, type SnapshotProgress } from './checkpoint.js';
+import type { TxWriter } from '../sink/tx-writer.js';
+import type { Checkpoint, SnapshotProgress } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { describeCaptured, describeTable, type TableDescription } from './capture/describe.js';
+import { tableId } from './capture/filter.js';
+import { recordsOf, type CapturedTables } from './capture/tables.js';
 import type { SourceMetrics } from './metrics.js';
 import type { ServerFacts } from './preflight.js';
-import { ChangeRecords } from './records.js';
-import { lastRowsOnTopic, liveKeysOnTopic } from './reconcile.js';
+import { keysInTable, lastRecordsOnTopic, liveKeysOnTopic } from './reconcile.js';
 import { emitSnapshot } from './snapshot-emitter.js';
 import { gtidsStillOnServer } from './server.js';
-import { openConsistentSnapshot, tableColumns } from './snapshot.js';
-import { crashPoint } from '../faults.js';
+import { openConsistentSnapshot, sqlTime, type ChunkPlan, type Cursor } from './snapshot.js';
 
 export interface StartPlanDeps {
   config: Config;
@@ -31,10 +32,31 @@ export interface StartPlanDeps {
   logger: Logger;
   metrics: SourceMetrics;
   store: CheckpointStore;
+  tables: CapturedTables;
   /** A snapshot is under way (for readiness), and made progress. */
   onSnapshot: () => void;
   onProgress: () => void;
   shouldStop: () => boolean;
+}
+
+/** How a table is read in chunks: led by its watermark column when rows are chosen by time, then its key. */
+export function chunkPlan(config: Config, d: TableDescription, since: Date | null): ChunkPlan {
+  const id = tableId(d.ref);
+  const seed = d.ref.db === config.capture.seed.db && d.ref.table === config.capture.seed.table;
+  const watermark = seed ? 'last_updated' : config.capture.watermarks[id];
+  const hasWatermark = watermark !== undefined && d.columns.some((c) => c.name === watermark);
+  // The seed's table keeps its (last_updated, id) order always, as its index and older checkpoints expect.
+  const leadByWatermark = hasWatermark && (seed || since !== null);
+  const key = d.keyColumns;
+  const order = leadByWatermark ? [watermark!, ...key.filter((k) => k !== watermark)] : [...key];
+  return { ref: d.ref, columns: d.columns, order, since: hasWatermark ? since : null };
+}
+
+/** A cursor from a checkpoint, older ones (the seed's {ts, id}) included. */
+export function cursorFrom(after: SnapshotProgress['after']): Cursor | null {
+  if (!after) return null;
+  if ('values' in after) return after;
+  return { values: [sqlTime(new Date(after.ts)), after.id] };
 }
 
 export class StartPlan {
@@ -45,16 +67,16 @@ export class StartPlan {
   }
 
   /** The checkpoint streaming starts from; undefined when stopped during a snapshot (it resumes there). */
-  async startingPoint(producer: TxProducer, server: ServerFacts, found: Checkpoint | undefined): Promise<Checkpoint | undefined> {
+  async startingPoint(writer: TxWriter, server: ServerFacts, found: Checkpoint | undefined): Promise<Checkpoint | undefined> {
     const { config, store } = this.d;
     const claim = (c: Checkpoint): Checkpoint => ({ ...c, owner: store.owner, writtenAtMs: Date.now() });
     if (found?.snapshot) {
       this.log.info(`resuming the snapshot after ${found.snapshot.rows} rows; streaming follows from ${streamStart(found)}`);
-      return this.snapshot(producer, server, claim(found), found.snapshot.since ? new Date(found.snapshot.since) : null);
+      return this.snapshot(writer, server, claim(found), found.snapshot.since ? new Date(found.snapshot.since) : null);
     }
     if (found && !server.binlogs.includes(found.file) && await this.resumableByGtid(server, found)) {
-      const checkpoint = claim(found);
-      await store.commitOnly(producer, checkpoint);
+      const checkpoint = await this.withTables(claim(found));
+      await store.commitOnly(writer, checkpoint);
       this.log.warn(
         `resuming from checkpoint by its GTID set: binlog ${found.file} is no longer on the server, but every ` +
           'transaction after the checkpoint still is', { gtid: found.gtid, changes: found.changes, oldest: server.binlogs[0] });
@@ -64,25 +86,55 @@ export class StartPlan {
       const since = new Date((found.tsMs || found.writtenAtMs) - config.source.purgedMarginSeconds * 1000);
       this.log.error(
         `binlog ${found.file} of the checkpoint is no longer on the server (purged or expired): falling back to a ` +
-          `snapshot of rows changed since ${since.toISOString()} (checkpoint time minus ${config.source.purgedMarginSeconds} s), then streaming`,
-        { checkpoint: `${found.file}:${found.pos}`, oldest: server.binlogs[0] });
-      return this.snapshot(producer, server, undefined, since, found.changes, true);
+          `snapshot of rows changed since ${since.toISOString()} (checkpoint time minus ${config.source.purgedMarginSeconds} s; ` +
+          'tables without a watermark column are read whole), then streaming', { checkpoint: `${found.file}:${found.pos}`, oldest: server.binlogs[0] });
+      return this.snapshot(writer, server, undefined, since, found.changes, true);
     }
     if (found) {
-      const checkpoint = claim(found);
-      await store.commitOnly(producer, checkpoint);
+      const checkpoint = await this.withTables(claim(found));
+      await store.commitOnly(writer, checkpoint);
       const previous = found.owner && found.owner !== store.owner ? { previousOwner: found.owner } : {};
       this.log.info(`resuming from checkpoint ${checkpoint.file}:${checkpoint.pos}`, { gtid: checkpoint.gtid, changes: checkpoint.changes, ...previous });
+      for (const a of checkpoint.adding ?? []) if (!(found.adding ?? []).some((f) => f.table === a.table)) {
+        this.log.info(`table ${a.table} is newly captured: it is snapshotted while the other tables stream`);
+      }
       return checkpoint;
     }
     const policy = config.source.coldStart;
     if (policy.kind === 'latest') {
-      const checkpoint: Checkpoint = { ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now(), owner: store.owner };
-      await store.commitOnly(producer, checkpoint);
+      const checkpoint = await this.withTables({ ...server.end, tsMs: 0, changes: 0, writtenAtMs: Date.now(), owner: store.owner, tables: [] });
+      // Starting at the end: every table is captured from here on, none snapshotted.
+      checkpoint.tables = [...checkpoint.tables!, ...(checkpoint.adding ?? []).map((a) => a.table)];
+      delete checkpoint.adding;
+      await store.commitOnly(writer, checkpoint);
       this.log.info(`no checkpoint yet: starting at the binlog's end, ${checkpoint.file}:${checkpoint.pos}`);
       return checkpoint;
     }
-    return this.snapshot(producer, server, undefined, policy.kind === 'watermark' ? policy.since : null);
+    return this.snapshot(writer, server, undefined, policy.kind === 'watermark' ? policy.since : null);
+  }
+
+  /**
+   * The checkpoint with the tables captured now: those it knew stay, those no longer captured go, new ones are
+   * added to `adding` (snapshotted while streaming), unless already there.
+   */
+  private async withTables(c: Checkpoint): Promise<Checkpoint> {
+    const { config, tables } = this.d;
+    const known = c.tables ?? [tableId(config.capture.seed)];
+    const conn = await connectMysql(this.d.mysql);
+    let now: string[];
+    try {
+      now = (await describeCaptured(conn, tables.filter)).map((d) => tableId(d.ref));
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+    const adding = (c.adding ?? []).filter((a) => now.includes(a.table));
+    for (const id of now) if (!known.includes(id) && !adding.some((a) => a.table === id)) adding.push({ table: id, after: null, rows: 0 });
+    const gone = known.filter((id) => !now.includes(id) && !tables.captures(...split(id)));
+    if (gone.length > 0) this.log.info(`no longer captured: ${gone.join(', ')} (their topics and files stay as they are)`);
+    const out: Checkpoint = { ...c, tables: known.filter((id) => !gone.includes(id) && !adding.some((a) => a.table === id)) };
+    if (adding.length > 0) out.adding = adding;
+    else delete out.adding;
+    return out;
   }
 
   /** MySQL with GTIDs: the checkpoint's set covers everything the server purged (GTID_SUBSET). */
@@ -97,14 +149,15 @@ export class StartPlan {
   }
 
   /**
-   * Emits the table (rows changed since `since`, or all) from one consistent view as `r` events, chunk by chunk,
-   * each chunk committed with a checkpoint that records the snapshot's progress and the binlog position of the
-   * first view; then commits the plain checkpoint at that position, where streaming starts. On MariaDB the
-   * position is the view's own, so no change is missed and none arrives before its key's snapshot row.
+   * Emits the captured tables (rows changed since `since` where a table has a watermark column, or all) from one
+   * consistent view as `r` events, table by table and chunk by chunk, each chunk committed with a checkpoint that
+   * records the snapshot's progress and the binlog position of the first view; then commits the plain checkpoint
+   * at that position, where streaming starts. On MariaDB the position is the view's own, so no change is missed
+   * and none arrives before its key's snapshot row.
    */
-  private async snapshot(producer: TxProducer, server: ServerFacts, resume: Checkpoint | undefined, since: Date | null,
+  private async snapshot(writer: TxWriter, server: ServerFacts, resume: Checkpoint | undefined, since: Date | null,
     changesBefore = 0, reconcile = false): Promise<Checkpoint | undefined> {
-    const { config, store, metrics } = this.d;
+    const { config, store, metrics, tables } = this.d;
     const log = this.d.logger.child({ component: 'snapshot' });
     this.d.onSnapshot();
     const conn = await connectMysql(this.d.mysql);
@@ -114,79 +167,104 @@ export class StartPlan {
         throw new ServerConfigError('MySQL without GTIDs gives no exact binlog point for a snapshot, so a change could be ' +
           'missed: set gtid_mode=ON and enforce_gtid_consistency=ON on the server, or COLD_START=latest to start at the binlog\'s end without one');
       }
-      const progress: SnapshotProgress = resume?.snapshot ?? { since: since?.toISOString() ?? null, after: null, rows: 0, reconcile };
+      const seedId = tableId(config.capture.seed);
+      const described = await describeCaptured(conn, tables.filter);
+      // An older checkpoint's snapshot under way is the seed's table alone; one not begun yet (move-source --to
+      // snapshot) reads every captured table.
+      const begun = resume?.snapshot && (resume.snapshot.after !== null || resume.snapshot.rows > 0);
+      const order = resume?.snapshot?.tables ?? (begun ? [resume!.snapshot!.table ?? seedId] : described.map((d) => tableId(d.ref)));
+      const progress: SnapshotProgress = resume?.snapshot
+        ? { ...resume.snapshot, table: resume.snapshot.table ?? order[0], tables: order }
+        : { since: since?.toISOString() ?? null, table: order[0], tables: order, after: null, rows: 0, reconcile };
       const { snapshot: _inProgress, ...resumed } = resume ?? ({} as Partial<Checkpoint>);
       const base: Checkpoint = resume ? (resumed as Checkpoint) : { ...view, tsMs: 0, changes: changesBefore, writtenAtMs: Date.now(), owner: store.owner };
-      await store.commitOnly(producer, { ...base, snapshot: progress });
-      const encoder = new ChangeEncoder(this.d.registry, `${config.kafka.topic}-value`, config.mysql.table, config.kafka.partitions);
-      await encoder.setColumns(await tableColumns(conn, config.mysql.database, config.mysql.table));
-      if (!resume) log.info(`snapshot of ${config.mysql.table} ${since ? `(rows changed since ${since.toISOString()})` : '(all rows)'}, then streaming from ${streamStart(base)}`);
+      base.tables = order;
+      delete base.adding;
+      await store.commitOnly(writer, { ...base, snapshot: progress });
+      if (!resume) {
+        log.info(`snapshot of ${order.length} table(s) ${since ? `(rows changed since ${since.toISOString()} where a table has a watermark column)` : '(all rows)'}: ` +
+          `${order.join(', ') || 'none'}; then streaming from ${streamStart(base)}`);
+      }
       const started = Date.now();
       let rowsSoFar = progress.rows;
-      const { rows, stopped } = await emitSnapshot({
-        conn, db: config.mysql.database, table: config.mysql.table, serverId: server.serverId, position: base,
-        since, after: progress.after, chunk: config.source.snapshotChunk, rowsBefore: progress.rows,
-        producer, encoder, topic: config.kafka.topic,
-        checkpoint: (after, n) => ({
-          topic: config.source.checkpointTopic, key: config.source.id,
-          value: encodeCheckpoint({ ...base, writtenAtMs: Date.now(), snapshot: { ...progress, after, rows: n } }),
-        }),
-        onChunk: (n) => {
-          metrics.snapshotRows.inc(n - rowsSoFar);
-          metrics.transactions.inc({ outcome: 'committed' });
-          rowsSoFar = n;
-          this.d.onProgress();
-        },
-        shouldStop: this.d.shouldStop,
-      });
-      if (stopped) {
-        log.info(`stopped during the snapshot after ${rows} rows; it resumes there`);
-        return undefined;
+      for (let i = Math.max(0, order.indexOf(progress.table ?? seedId)); i < order.length; i++) {
+        const id = order[i]!;
+        const d = described.find((x) => tableId(x.ref) === id) ?? await describeTable(conn, split2(id));
+        const current = id === progress.table ? progress : { ...progress, table: id, after: null };
+        if (!d) {
+          log.warn(`table ${id} is gone from the server; the snapshot goes on without it`);
+          continue;
+        }
+        const plan = chunkPlan(config, d, since);
+        const { table } = await tables.setShape(d.ref, d.columns, d.keyColumns);
+        const { rows, stopped } = await emitSnapshot({
+          conn, plan, table, serverId: server.serverId, position: base, after: cursorFrom(current.after), chunk: config.source.snapshotChunk,
+          rowsBefore: current.rows, writer, tombstones: config.source.tombstones,
+          checkpoint: (after, n) => store.record({ ...base, writtenAtMs: Date.now(), snapshot: { ...current, after, rows: n } }),
+          onChunk: (n) => {
+            metrics.snapshotRows.inc(n - rowsSoFar);
+            metrics.transactions.inc({ outcome: 'committed' });
+            rowsSoFar = n;
+            this.d.onProgress();
+          },
+          shouldStop: this.d.shouldStop,
+        });
+        progress.rows = rows;
+        if (stopped) {
+          log.info(`stopped during the snapshot after ${rows} rows (in ${id}); it resumes there`);
+          return undefined;
+        }
       }
       // Deletes go out in transactions of their own: a crash between them is safe, since the next run's scan
       // sees the deletes already committed and does not repeat them.
-      if (progress.reconcile) await this.reconcileDeletes(producer, conn, encoder, server, base, log);
+      if (progress.reconcile) {
+        for (const d of described) if (order.includes(tableId(d.ref))) await this.reconcileDeletes(writer, conn, d, server, base, log);
+      }
       const done: Checkpoint = { ...base, writtenAtMs: Date.now() };
-      await producer.begin();
-      await store.add(producer, done);
-      await producer.commit();
-      log.info(`snapshot done: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${streamStart(done)}`);
+      await store.commitOnly(writer, done);
+      log.info(`snapshot done: ${progress.rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; streaming from ${streamStart(done)}`);
       return done;
     } finally {
       await conn.end().catch(() => undefined);
     }
   }
 
-  /** Deletes the binlog can no longer tell: keys alive on the topic, gone from the table in this same view. */
-  private async reconcileDeletes(producer: TxProducer, conn: mysql.Connection, encoder: ChangeEncoder, server: ServerFacts,
+  /** Deletes the binlog can no longer tell: keys alive on the table's topic, gone from the table in this same view. */
+  private async reconcileDeletes(writer: TxWriter, conn: mysql.Connection, d: TableDescription, server: ServerFacts,
     base: Checkpoint, log: Logger): Promise<void> {
-    const { config, registry, metrics } = this.d;
+    const { config, registry, tables } = this.d;
     const chunk = config.source.snapshotChunk;
-    const live = [...await liveKeysOnTopic(config.kafka, config.kafka.topic, registry)];
-    const vanished = new Set<number>();
-    for (let i = 0; i < live.length; i += chunk) {
-      const batch = live.slice(i, i + chunk);
-      const [rows] = await conn.query<Array<{ id: number } & mysql.RowDataPacket>>(`SELECT id FROM \`${config.mysql.table}\` WHERE id IN (?)`, [batch]);
-      const present = new Set(rows.map((r) => Number(r.id)));
-      for (const id of batch) if (!present.has(id)) vanished.add(id);
-    }
-    const lastRows = vanished.size > 0 ? await lastRowsOnTopic(config.kafka, config.kafka.topic, registry, vanished) : new Map();
-    const records = new ChangeRecords({ encoder, topic: config.kafka.topic, tombstones: config.source.tombstones, metrics });
-    const ids = [...vanished];
+    const { table } = await tables.setShape(d.ref, d.columns, d.keyColumns);
+    const live = await liveKeysOnTopic(config.kafka, table.topic, registry);
+    if (live.size === 0) return;
+    const present = await keysInTable(conn, chunkPlan(config, d, null), table, chunk);
+    const vanished = new Set([...live].filter((k) => !present.has(k)));
+    if (vanished.size === 0) return;
+    const last = await lastRecordsOnTopic(config.kafka, table.topic, registry, vanished);
+    const keys = [...vanished];
     let transactions = 0;
-    for (let i = 0; i < ids.length; i += chunk) {
-      const events: ChangeEvent[] = ids.slice(i, i + chunk).map((id, j) => ({
-        op: 'd', id, row: lastRows.get(id)!,
-        source: { serverId: server.serverId, db: config.mysql.database, table: config.mysql.table, file: base.file, pos: base.pos, row: i + j, gtid: null, tsMs: Date.now(), snapshot: true },
+    for (let i = 0; i < keys.length; i += chunk) {
+      const events: ChangeEvent[] = keys.slice(i, i + chunk).map((key, j) => ({
+        op: 'd', row: {}, prebuilt: { key, values: last.get(key)! },
+        source: { serverId: server.serverId, db: d.ref.db, table: d.ref.table, file: base.file, pos: base.pos, row: i + j, gtid: null, tsMs: Date.now(), snapshot: true },
       }));
-      await producer.begin();
-      await records.send(producer, events, Date.now());
-      crashPoint('source.reconcile');
-      await producer.commit();
+      // No checkpoint: the one committed last (the snapshot's end, reconciliation to come) stays right, and a crash
+      // here reconciles again from the topic, which then holds these deletes.
+      await writer.write(recordsOf(table, events, Date.now(), config.source.tombstones), null, 'source.reconcile');
       transactions++;
     }
-    log.warn(`reconciled deletes after the purged binlog: ${ids.length} keys alive on the topic are gone from the table (${transactions} transactions)`);
+    log.warn(`reconciled deletes after the purged binlog: ${keys.length} keys of ${tableId(d.ref)} alive on ${table.topic} are gone from the table (${transactions} transactions)`);
   }
+}
+
+function split(id: string): [string, string] {
+  const at = id.indexOf('.');
+  return [id.slice(0, at), id.slice(at + 1)];
+}
+
+function split2(id: string): { db: string; table: string } {
+  const [db, table] = split(id);
+  return { db, table };
 }
 
 function streamStart(c: Checkpoint): string {

@@ -7,18 +7,19 @@
  * soon as the commit returns. One commit is in flight at a time, and staging is bounded by the batch size.
  */
 import type { KafkaRecord } from '../codec/change-encoder.js';
-import type { TxProducer } from '../sink/tx-producer.js';
+import type { TxWriter } from '../sink/tx-writer.js';
 import type { BinlogPosition, Checkpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { crashPoint } from '../faults.js';
 
 export interface TxBatcherOptions {
-  producer: TxProducer;
-  topic: string;
+  writer: TxWriter;
   /** Where the checkpoint records go; its owner (this process's claim) is written into every checkpoint. */
   store: CheckpointStore;
   /** Changes per Kafka transaction at most (whole binlog transactions only). */
   batchMax: number;
+  /** What the checkpoint carries besides the position (the captured tables, an incremental snapshot's progress). */
+  extra?: () => Partial<Checkpoint>;
   /** After each committed transaction, with the changes it held. */
   onCommitted: (checkpoint: Checkpoint, changes: number) => void;
   /** After a transaction was aborted (a stop mid-binlog-transaction, an error). */
@@ -66,6 +67,23 @@ export class TxBatcher {
     await this.produce(records);
   }
 
+  /**
+   * Records that belong at the boundary just seen (a chunk of a table being added): in the transaction being
+   * filled, leaving it whole. Counted as changes, so the transaction commits.
+   */
+  async addAtBoundary(records: KafkaRecord[], changes: number): Promise<void> {
+    if (records.length === 0) return;
+    const boundary = this.filling.boundary;
+    await this.add(records, changes);
+    this.filling.midBinlogTx = false;
+    this.filling.boundary = boundary ?? { ...this.committed };
+  }
+
+  /** Whether the changes last added belong to a binlog transaction not yet ended. */
+  get midBinlogTx(): boolean {
+    return this.filling.midBinlogTx;
+  }
+
   /** A binlog transaction ended here: what was added so far is whole. */
   endOfBinlogTx(position: BinlogPosition, tsMs: number): void {
     this.filling.midBinlogTx = false;
@@ -84,8 +102,8 @@ export class TxBatcher {
   async checkpointOnly(): Promise<void> {
     if (this.filling.changes > 0) return;
     await this.settled();
-    const checkpoint: Checkpoint = { ...this.latestBoundary, changes: this.committed.changes, writtenAtMs: Date.now(), owner: this.o.store.owner };
-    await this.o.store.commitOnly(this.o.producer, checkpoint);
+    const checkpoint: Checkpoint = { ...this.latestBoundary, ...this.o.extra?.(), changes: this.committed.changes, writtenAtMs: Date.now(), owner: this.o.store.owner };
+    await this.o.store.commitOnly(this.o.writer, checkpoint);
     this.committed = checkpoint;
     this.o.onCommitted(checkpoint, 0);
   }
@@ -114,10 +132,10 @@ export class TxBatcher {
     await this.produceStaged();
     const f = this.filling;
     this.filling = empty();
-    const checkpoint: Checkpoint = { ...f.boundary!, changes: this.committed.changes + f.changes, writtenAtMs: Date.now(), owner: this.o.store.owner };
-    await this.o.store.add(this.o.producer, checkpoint);
+    const checkpoint: Checkpoint = { ...f.boundary!, ...this.o.extra?.(), changes: this.committed.changes + f.changes, writtenAtMs: Date.now(), owner: this.o.store.owner };
+    await this.o.writer.sendPosition(this.o.store.record(checkpoint));
     crashPoint('source.produced');
-    this.inFlight = this.o.producer.commit().then(() => {
+    this.inFlight = this.o.writer.commitSent().then(() => {
       crashPoint('source.committed');
       this.inFlight = undefined;
       this.committed = checkpoint;
@@ -156,7 +174,7 @@ export class TxBatcher {
     if (keepWhole && this.whole) await this.commitNow();
     else if (this.filling.begun) {
       this.filling = empty();
-      await this.o.producer.abort();
+      await this.o.writer.abort();
       this.o.onAborted?.();
     }
     return this.committed;
@@ -166,7 +184,7 @@ export class TxBatcher {
   async abandon(): Promise<void> {
     await this.inFlight;
     if (this.filling.begun) {
-      await this.o.producer.abort().catch(() => undefined);
+      await this.o.writer.abort().catch(() => undefined);
       this.o.onAborted?.();
     }
     this.filling = empty();
@@ -183,16 +201,12 @@ export class TxBatcher {
   }
 
   private async begin(): Promise<void> {
-    await this.o.producer.begin();
+    await this.o.writer.begin();
     this.filling.begun = true;
   }
 
-  private async produce(records: KafkaRecord[]): Promise<void> {
-    const { producer, topic } = this.o;
-    for (const r of records) {
-      const full = producer.send(topic, r.partition, r.value, r.key);
-      if (full) await full;
-    }
+  private produce(records: KafkaRecord[]): Promise<void> {
+    return this.o.writer.send(records);
   }
 
   private rethrow(): void {

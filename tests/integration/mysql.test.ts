@@ -148,11 +148,11 @@ test('a snapshot view and the point streaming starts from: under a steady insert
     const first = await new Promise<number>((resolve, reject) => {
       const reader: BinlogReader = new BinlogReader({
         mysql: mysqlOptions(config, 'pipeline'), serverId: config.source.serverId + 1000 + k, sourceServerId: Number(server!.id),
-        flavor: 'mysql', db: config.mysql.database, table: config.mysql.table, start: view, heartbeatMs: 0,
+        flavor: 'mysql', captures: (db, table) => db === config.mysql.database && table === config.mysql.table, start: view, heartbeatMs: 0,
         byGtid: streamsByGtid({ flavor: 'mysql', binlogs: [view.file], gtidOn: true }, { ...view, tsMs: 0, changes: 0, writtenAtMs: 0, owner: '' }),
         onItem: (item) => {
-          const ours = item.kind === 'changes' ? item.changes.find((c) => c.id <= base) : undefined;
-          if (ours) void reader.stop().then(() => resolve(base - ours.id));
+          const ours = item.kind === 'changes' ? item.changes.find((c) => Number(c.row.id) <= base) : undefined;
+          if (ours) void reader.stop().then(() => resolve(base - Number(ours.row.id)));
         },
         onError: reject,
       });

@@ -4,7 +4,7 @@ import Kafka from 'node-rdkafka';
 import type { RowDataPacket } from 'mysql2';
 import type mysql from 'mysql2/promise';
 import { Registry } from '../../src/codec/registry.js';
-import { fromValueRecord } from '../../src/codec/value-record.js';
+import { fromValueRecord } from '../../src/codec/value-schema.js';
 import { unframe } from '../../src/codec/wire.js';
 import { readCheckpoint, type BinlogPosition, type Checkpoint } from '../../src/source/checkpoint.js';
 import { binlogHead, serverVersion } from '../../src/source/server.js';

@@ -83,13 +83,16 @@ test('a registry URL without its API path: source, consumers, replay and backfil
 
 test('a 404 from a registry without the API is a configuration error, not poison; an unknown id is poison', async () => {
   const body = Buffer.from([0x02]);
-  const wrong = new Decoder(new Registry(bareRegistry));
-  await assert.rejects(wrong.decode(frame(1, body)), (err) => err instanceof RegistryConfigError && !(err instanceof PoisonError));
+  const rule = { category: 'X', percent: 0 };
+  const wrong = new Decoder(new Registry(bareRegistry), { seedTopic: 't', rule });
+  await assert.rejects(wrong.prepare([frame(1, body)]), (err) => err instanceof RegistryConfigError && !(err instanceof PoisonError));
   await assert.rejects(new Registry(bareRegistry).check(), RegistryConfigError);
 
-  const right = new Decoder(new Registry(config.registry.url));
+  const right = new Decoder(new Registry(config.registry.url), { seedTopic: 't', rule });
   await new Registry(config.registry.url).check();
-  await assert.rejects(right.decode(frame(2_000_000_000, body)), PoisonError);
+  const unknown = frame(2_000_000_000, body);
+  await right.prepare([unknown]);
+  assert.throws(() => right.decodeReady('t', unknown), PoisonError);
 });
 
 test('Kafka unreachable: status, backfill and replay fail within 10 s naming the brokers and KAFKA_BROKERS; source and consumers say so and wait', async (t) => {

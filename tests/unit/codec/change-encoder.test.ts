@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import avro from 'avsc';
+import { parseValueSchema } from '../../../src/codec/avro-parse.js';
 import { ChangeEncoder } from '../../../src/codec/change-encoder.js';
+import { parseColumnType } from '../../../src/codec/column.js';
+import { productShape } from '../../../src/codec/value-schema.js';
 import type { Registry } from '../../../src/codec/registry.js';
 import { unframe } from '../../../src/codec/wire.js';
 import { Decoder, PoisonError } from '../../../src/pool/decoder.js';
@@ -14,26 +16,29 @@ function memoryRegistry(): Registry {
   const texts: string[] = [];
   return {
     register: async (_subject: string, text: string) => (texts.includes(text) ? texts.indexOf(text) : texts.push(text) - 1) + 100,
-    typeOf: async (id: number) => avro.Type.forSchema(JSON.parse(texts[id - 100]!)),
+    typeOf: async (id: number) => parseValueSchema(texts[id - 100]!),
+    schemaText: async (id: number) => texts[id - 100]!,
   } as unknown as Registry;
 }
 
 const COLUMNS = [
-  { name: 'id', avro: 'int' }, { name: 'name', avro: 'string' }, { name: 'category', avro: 'string' },
-  { name: 'price', avro: 'float' }, { name: 'last_updated', avro: 'string' },
-] as const;
+  parseColumnType('id', 'int(11)', null), parseColumnType('name', 'varchar(255)', 'utf8mb4'),
+  parseColumnType('category', 'varchar(255)', 'utf8mb4'), parseColumnType('price', 'float', null),
+  parseColumnType('last_updated', 'timestamp', null),
+];
+const RULE = { category: 'GARDEN', percent: 10 };
 
 function event(id: number, row: Record<string, unknown>): ChangeEvent {
   return {
-    op: 'c', id, row: { id, category: 'Garden', price: Math.fround(4.5), last_updated: new Date(Date.UTC(2026, 0, 2)), ...row },
+    op: 'c', row: { id, category: 'Garden', price: Math.fround(4.5), last_updated: '2026-01-02 00:00:00', ...row },
     source: { serverId: 1, db: 'shop', table: 'product', file: 'mysql-bin.000001', pos: 4, row: 0, gtid: null, tsMs: 1, snapshot: false },
   };
 }
 
 test('values are framed with the schema id; rows larger than the scratch buffer encode whole; each value is its own buffer', async () => {
   const registry = memoryRegistry();
-  const encoder = new ChangeEncoder(registry, 'product_updates-value', 'product', 10);
-  const { schemaId } = await encoder.setColumns([...COLUMNS]);
+  const encoder = new ChangeEncoder(registry, 'product_updates', 10);
+  const { schemaId } = await encoder.setShape(productShape('product', COLUMNS));
   const big = 'x'.repeat(300_000);
   const small = encoder.encode(event(7, { name: 'Rake' }), 123);
   const large = encoder.encode(event(8, { name: big }), 456);
@@ -53,15 +58,17 @@ test('values are framed with the schema id; rows larger than the scratch buffer 
 
 test("the pool's decoder and transform restore NULLs; trailing, truncated or unframed bodies are poison", async () => {
   const registry = memoryRegistry();
-  const encoder = new ChangeEncoder(registry, 'product_updates-value', 'product', 10);
-  await encoder.setColumns([...COLUMNS]);
+  const encoder = new ChangeEncoder(registry, 'product_updates', 10);
+  await encoder.setShape(productShape('product', COLUMNS));
   const value = encoder.encode(event(5, { name: null, category: null, price: null }), 1).value!;
-  const decoder = new Decoder(registry);
+  const decoder = new Decoder(registry, { seedTopic: 'product_updates', rule: RULE });
   await decoder.prepare([value]);
-  const line = transform(decoder.decodeReady(value), { category: 'GARDEN', percent: 10 }, { topic: 't', partition: 0, offset: 3 });
-  assert.deepEqual([line.id, line.name, line.category, line.price, line.list_price], [5, null, null, null, null]);
+  const line = transform(decoder.decodeReady('product_updates', value).record, RULE, { topic: 't', partition: 0, offset: 3 });
+  assert.deepEqual([line.id, line.name, line.category, line.price, line.list_price, line.last_updated], [5, null, null, null, null, '2026-01-02T00:00:00.000Z']);
   assert.equal(toJsonLine(line), `${JSON.stringify(line)}\n`);
-  assert.throws(() => decoder.decodeReady(Buffer.concat([value, Buffer.from([1, 2])])), (e: unknown) => e instanceof PoisonError && /trailing/.test((e as Error).message));
-  assert.throws(() => decoder.decodeReady(value.subarray(0, value.length - 4)), PoisonError);
-  assert.throws(() => decoder.decodeReady(Buffer.from([1, 0, 0, 0, 1])), PoisonError);
+  assert.equal(decoder.lineOf('product_updates', value, { topic: 't', partition: 0, offset: 3 }).line, toJsonLine(line), 'the line maker writes what the transform gives');
+  const read = (v: Buffer) => decoder.decodeReady('product_updates', v);
+  assert.throws(() => read(Buffer.concat([value, Buffer.from([1, 2])])), (e: unknown) => e instanceof PoisonError && /trailing/.test((e as Error).message));
+  assert.throws(() => read(value.subarray(0, value.length - 4)), PoisonError);
+  assert.throws(() => read(Buffer.from([1, 0, 0, 0, 1])), PoisonError);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { roundCents, shortestFloat32 } from '../../../src/pool/float32.js';
+import { roundCents, shortestFloat32 } from '../../../src/codec/float32.js';
 import { toJsonLine, transform } from '../../../src/pool/transform.js';
 
 const rule = { category: 'electronics', percent: 10 };
