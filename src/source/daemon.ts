@@ -10,6 +10,7 @@ import { backoffDelay, Pause } from '../backoff.js';
 import type { Registry } from '../codec/registry.js';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
+import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { KafkaAuthError, KafkaError } from '../kafka/errors.js';
 import { TxProducer } from '../sink/tx-producer.js';
@@ -376,16 +377,20 @@ export class SourceDaemon {
     return records;
   }
 
-  /** A held chunk of a table being added goes into the open Kafka transaction once the stream has reached its point. */
+  /**
+   * A chunk of a table being added goes into the open Kafka transaction when the stream stands exactly at its
+   * view's point, nothing of the next binlog transaction taken yet.
+   */
   private async addSnapshotChunk(batcher: TxBatcher, adding: AddingTables): Promise<void> {
     if (!adding.active || batcher.midBinlogTx) return;
-    const chunk = adding.takeIfReached(batcher.latestBoundary);
+    const chunk = await adding.atBoundary(batcher.latestBoundary);
     if (!chunk) return;
     if (chunk.rows > 0) {
       this.metrics.changesProduced.inc({ op: 'r', table: 'snapshot' }, chunk.rows);
       this.metrics.snapshotRows.inc(chunk.rows);
     }
     await batcher.addAtBoundary(chunk.records, chunk.rows);
+    crashPoint('snapshot.added');
   }
 
   /** CREATE needs nothing (its TableMap announces it); DROP and RENAME away forget a table; TRUNCATE is told. */

@@ -46,7 +46,8 @@ export async function liveKeysOnTopic(kafka: KafkaConnection, topic: string, reg
 export async function keysInTable(conn: mysql.Connection, plan: ChunkPlan, table: CapturedTable, chunk: number): Promise<Set<string>> {
   const shape = table.encoder.current!;
   const keys = new Set<string>();
-  for await (const rows of readChunks(conn, plan, { after: null, chunk })) for (const row of rows) keys.add(shape.key(row));
+  const only = shape.keyColumns.length > 0 ? { ...plan, select: [...new Set([...plan.order, ...shape.keyColumns])] } : plan;
+  for await (const rows of readChunks(conn, only, { after: null, chunk })) for (const row of rows) keys.add(shape.key(row));
   return keys;
 }
 

@@ -27,6 +27,8 @@ export interface ChunkPlan {
   order: string[];
   /** With `since`: only rows whose watermark column (order[0]) is at or after it. */
   since: Date | null;
+  /** Only these columns (the key, to list keys); every column when absent. */
+  select?: string[];
 }
 
 /**
@@ -81,9 +83,10 @@ export async function* readChunks(
 ): AsyncGenerator<Array<Record<string, unknown>>> {
   const cast = textTypeCast(plan.columns);
   const from = `${q(plan.ref.db)}.${q(plan.ref.table)}`;
+  const what = plan.select ? plan.select.map(q).join(', ') : '*';
   if (plan.order.length === 0) {
     // A keyless table has no order to resume in: read whole (KEYLESS_TABLES=partition-zero only).
-    const [rows] = await conn.query<mysql.RowDataPacket[]>({ sql: `SELECT * FROM ${from}`, typeCast: cast as never });
+    const [rows] = await conn.query<mysql.RowDataPacket[]>({ sql: `SELECT ${what} FROM ${from}`, typeCast: cast as never });
     if (rows.length > 0) yield rows as Array<Record<string, unknown>>;
     return;
   }
@@ -103,7 +106,7 @@ export async function* readChunks(
     }
     params.push(options.chunk);
     const [rows] = await conn.query<mysql.RowDataPacket[]>({
-      sql: `SELECT * FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`,
+      sql: `SELECT ${what} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`,
       typeCast: cast as never,
     }, params);
     if (rows.length === 0) return;
