@@ -17,6 +17,6 @@ await runCommand('status', async () => {
   const { config } = configure(args);
   const report = await collectStatus(config, mysqlOptions(config, 'pipeline'), { count: args.count ?? false });
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
-  return report.capture.error || report.source.error || report.group.error || report.output.error ? 1 : 0;
+  return report.capture.error || report.source.error || report.group.error || report.output.error || report.tables.some((t) => t.error) ? 1 : 0;
 });
 process.exit(process.exitCode ?? 0);

@@ -1,6 +1,6 @@
 /**
  * `cdc check`: everything the pipeline needs, asked once without streaming anything: the database (account,
- * binlog settings, the table), Kafka (brokers, credentials, the topic), the registry and the output directory.
+ * binlog settings), each captured table (readable, keyed), Kafka (brokers, credentials, the topic), the registry and the output directory.
  * Each gets a verdict and the reason; nothing is created or changed.
  */
 import { existsSync } from 'node:fs';
@@ -15,6 +15,9 @@ import { rdkafkaOptions } from '../config/kafka.js';
 import { connectClient, disconnectWithin, partitionsOf } from '../kafka/client.js';
 import { connectMysql } from '../mysql.js';
 import { preflight } from '../source/preflight.js';
+import { describeCaptured } from '../source/capture/describe.js';
+import { CaptureFilter, tableId } from '../source/capture/filter.js';
+import { topicOf } from '../source/capture/tables.js';
 
 export interface Verdict {
   what: string;
@@ -34,22 +37,56 @@ async function database(config: Config, options: ConnectionOptions): Promise<str
   const facts = await preflight(options);
   const conn: mysql.Connection = await connectMysql(options);
   try {
-    const [cols] = await conn.query<Array<{ name: string; key: string } & mysql.RowDataPacket>>(
-      'SELECT COLUMN_NAME AS name, COLUMN_KEY AS `key` FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
-      [config.mysql.database, config.mysql.table]);
-    if (cols.length === 0) throw new Error(`table ${config.mysql.database}.${config.mysql.table} not found, or ${config.mysql.user} may not read it; check MYSQL_DATABASE, MYSQL_TABLE and the grants`);
-    if (!cols.some((c) => c.name === 'id' && c.key === 'PRI')) throw new Error(`${config.mysql.table} has no primary key column id, which keys the topic`);
-    // Reading the table is what the snapshot and backfill do.
-    await conn.query(`SELECT id FROM \`${config.mysql.table}\` LIMIT 1`);
     const [meta] = await conn.query<Array<{ v: string } & mysql.RowDataPacket>>('SELECT @@binlog_row_metadata AS v').catch(() => [[{ v: 'unknown' }]] as never);
     const rowMetadata = meta[0]?.v ?? 'unknown';
     return `${facts.flavor} at ${config.mysql.host}:${config.mysql.port} as ${config.mysql.user}: binlog ROW with FULL images, ` +
       // preflight has refused anything but FULL; an older server without the setting shows "unknown".
-      `row metadata ${rowMetadata}, ` +
-      `${config.mysql.database}.${config.mysql.table} with ${cols.length} columns, binlog at ${facts.end.file}:${facts.end.pos}`;
+      `row metadata ${rowMetadata}, binlog at ${facts.end.file}:${facts.end.pos}`;
   } finally {
     await conn.end().catch(() => undefined);
   }
+}
+
+/**
+ * One verdict per captured table: the account can read it (SELECT is what snapshots and backfills need; the
+ * binlog needs no grant per table), it has a primary key (or KEYLESS_TABLES allows none), the seed's has its
+ * key column id. A table CAPTURE_TABLES names without a pattern must exist and be readable: the account sees only
+ * tables it has a grant on, so a missing one is named with the GRANT that fixes it.
+ */
+async function tables(config: Config, options: ConnectionOptions): Promise<Verdict[]> {
+  const conn: mysql.Connection = await connectMysql(options);
+  try {
+    const filter = new CaptureFilter(config.capture.include, config.capture.exclude);
+    const described = await describeCaptured(conn, filter);
+    const seen = new Set(described.map((d) => tableId(d.ref)));
+    const out: Verdict[] = [];
+    for (const name of config.capture.include.filter((p) => !/[*?]/.test(p) && filter.matches(...splitId(p)))) {
+      if (seen.has(name)) continue;
+      out.push({ what: `table ${name}`, ok: false, detail: `not found, or ${config.mysql.user} has no SELECT on it: ` +
+        `GRANT SELECT ON ${name.replace(/^([^.]+)\.(.+)$/, '`$1`.`$2`')} TO '${config.mysql.user}'@'<host>' (or leave it out of CAPTURE_TABLES)` });
+    }
+    for (const d of described) {
+      const id = tableId(d.ref);
+      out.push(await verdict(`table ${id}`, async () => {
+        const seed = d.ref.db === config.capture.seed.db && d.ref.table === config.capture.seed.table;
+        if (seed && d.keyColumns.join() !== 'id') throw new Error(`the seed's table needs the primary key id, which keys its topic; it has (${d.keyColumns.join(', ')})`);
+        if (d.keyColumns.length === 0 && config.capture.keyless === 'refuse') {
+          throw new Error('no primary key: give it one, leave it out with CAPTURE_EXCLUDE, or set KEYLESS_TABLES=partition-zero');
+        }
+        await conn.query(`SELECT 1 FROM \`${d.ref.db.replace(/`/g, '``')}\`.\`${d.ref.table.replace(/`/g, '``')}\` LIMIT 1`);
+        const topic = topicOf(config.capture, config.kafka.topic, d.ref);
+        return `${d.columns.length} columns, key ${d.keyColumns.length ? `(${d.keyColumns.join(', ')})` : 'none (whole row, partition 0)'}, topic ${topic}`;
+      }));
+    }
+    if (out.length === 0) out.push({ what: 'tables', ok: false, detail: `no table ${config.mysql.user} can read matches CAPTURE_TABLES=${config.capture.include.join(',')}` });
+    return out;
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+function splitId(id: string): [string, string] {
+  return [id.slice(0, id.indexOf('.')), id.slice(id.indexOf('.') + 1)];
 }
 
 async function kafka(config: Config): Promise<string> {
@@ -88,12 +125,14 @@ async function output(config: Config): Promise<string> {
 }
 
 export async function runChecks(config: Config, mysqlOptions: ConnectionOptions): Promise<Verdict[]> {
-  return Promise.all([
+  const [db, k, r, o, t] = await Promise.all([
     verdict('database', () => database(config, mysqlOptions)),
     verdict('kafka', () => kafka(config)),
     verdict('registry', () => registry(config)),
     verdict('output', () => output(config)),
+    tables(config, mysqlOptions).catch((err: Error) => [{ what: 'tables', ok: false, detail: err.message.split('\n')[0]! }]),
   ]);
+  return [db, ...(db.ok ? t : []), k, r, o];
 }
 
 export function formatVerdicts(verdicts: Verdict[]): string {

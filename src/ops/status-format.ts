@@ -15,6 +15,19 @@ export function formatStatus(r: StatusReport): string {
   out.push(`  value schema  ${c.subject} ${c.version === null ? 'not registered yet (the source registers it with the first change)' : `version ${c.version} (id ${c.schemaId})`}`);
   if (c.error) out.push(`  error         ${c.error}`);
   out.push('');
+  if (r.tables.length > 1) {
+    out.push(`tables (${r.tables.length} captured)`);
+    const w = Math.max(5, ...r.tables.map((t) => t.table.length));
+    const tw = Math.max(5, ...r.tables.map((t) => t.topic.length));
+    out.push(`  ${'table'.padEnd(w)}  ${'topic'.padEnd(tw)}  ${'schema'.padEnd(12)}  ${'to write'.padStart(10)}  ${'lines'.padStart(10)}  files`);
+    for (const t of r.tables) {
+      const schema = t.version === null ? '-' : `v${t.version} (id ${t.schemaId})`;
+      const toWrite = t.pending === null ? '?' : t.pendingExact ? String(t.pending) : `<=${t.pending}`;
+      out.push(`  ${t.table.padEnd(w)}  ${t.topic.padEnd(tw)}  ${schema.padEnd(12)}  ${toWrite.padStart(10)}  ${String(t.lines ?? '?').padStart(10)}  ` +
+        `${t.openFiles} open, ${t.closedFiles} closed${t.error ? `  (${t.error})` : ''}`);
+    }
+    out.push('');
+  }
   const s = r.source;
   out.push(`source ${s.id}`);
   if (s.checkpoint) {

@@ -17,6 +17,10 @@ import { readCheckpoint, type Checkpoint } from '../source/checkpoint.js';
 import { readManifest, readOtherManifests } from '../pool/segment-manifest.js';
 import { closedKey, isClosedOutput, isDeadLetterOutput, parseSegment } from '../pool/segment-name.js';
 import { histogramQuantile, parseHistogram } from './histogram.js';
+import { describeCaptured } from '../source/capture/describe.js';
+import { CaptureFilter, tableId } from '../source/capture/filter.js';
+import { topicOf } from '../source/capture/tables.js';
+import { tableFolder } from '../pool/table-outputs.js';
 
 export interface BinlogFile {
   name: string;
@@ -96,9 +100,32 @@ export interface CaptureStatus {
   error?: string;
 }
 
+/** One captured table: its topic, schema, what the group has still to write of it, what its folder holds. */
+export interface TableStatus {
+  table: string;
+  topic: string;
+  seed: boolean;
+  columns: number;
+  version: number | null;
+  schemaId: number | null;
+  /** Records of its topic still to write (see GroupStatus.pending) and whether that is exact. */
+  pending: number | null;
+  pendingExact: boolean;
+  /** Offsets behind, transaction markers included. */
+  lag: number | null;
+  dir: string;
+  lines: number | null;
+  openFiles: number;
+  closedFiles: number;
+  error?: string;
+}
+
 export interface StatusReport {
   at: string;
+  /** The seed's table (MYSQL_DATABASE.MYSQL_TABLE), in detail. */
   capture: CaptureStatus;
+  /** Every captured table, the seed's first, in brief. */
+  tables: TableStatus[];
   source: SourceStatus;
   group: GroupStatus;
   output: OutputStatus;
@@ -155,8 +182,8 @@ function connect(config: Config, group: string, extra: Record<string, unknown> =
   return connectClient(endReader(config.kafka, group, { 'client.id': 'status', 'enable.partition.eof': false, ...extra }), 'connecting to Kafka', config.kafka, 20_000);
 }
 
-export async function groupStatus(config: Config, options: { count?: boolean } = {}): Promise<GroupStatus> {
-  const { topic } = config.kafka;
+export async function groupStatus(config: Config, options: { count?: boolean; topic?: string } = {}): Promise<GroupStatus> {
+  const topic = options.topic ?? config.kafka.topic;
   const status: GroupStatus = { group: config.pool.group, topic, partitions: [], lag: 0, pending: 0, pendingExact: true };
   let consumer: Consumer | undefined;
   try {
@@ -177,7 +204,7 @@ export async function groupStatus(config: Config, options: { count?: boolean } =
       status.partitions.push({ partition, end: marks.highOffset, committed: has ? offset : null, lag, pending: lag === 0 ? 0 : null });
     }
     status.lag = status.partitions.reduce((n, p) => n + p.lag, 0);
-    await countPending(config, status.partitions.filter((p) => p.lag > 0 && (options.count || p.lag <= COUNT_BELOW)), committed);
+    await countPending(config, topic, status.partitions.filter((p) => p.lag > 0 && (options.count || p.lag <= COUNT_BELOW)), committed);
     status.pending = status.partitions.reduce((n, p) => n + (p.pending ?? p.lag), 0);
     status.pendingExact = status.partitions.every((p) => p.pending !== null);
   } catch (err) {
@@ -189,8 +216,7 @@ export async function groupStatus(config: Config, options: { count?: boolean } =
 }
 
 /** Reads these partitions from the group's position to the end fixed above and counts the records (not markers). */
-async function countPending(config: Config, open: PartitionStatus[], committed: Kafka.TopicPartitionOffset[]): Promise<void> {
-  const { topic } = config.kafka;
+async function countPending(config: Config, topic: string, open: PartitionStatus[], committed: Kafka.TopicPartitionOffset[]): Promise<void> {
   if (open.length === 0) return;
   for (const p of open) p.pending = 0;
   const reader = await connect(config, `status-count-${process.pid}-${Date.now()}`, { 'enable.partition.eof': true });
@@ -218,8 +244,7 @@ async function countLines(path: string): Promise<number> {
   return n;
 }
 
-export async function outputStatus(config: Config): Promise<OutputStatus> {
-  const dir = config.pool.outputDir;
+export async function outputStatus(config: Config, dir = config.pool.outputDir): Promise<OutputStatus> {
   const status: OutputStatus = { dir, open: [], closed: { files: 0, bytes: 0, lines: 0 }, lines: 0, deadLetters: 0 };
   try {
     const names = (await readdir(dir)).sort();
@@ -302,11 +327,66 @@ export async function captureStatus(config: Config, mysqlOptions: ConnectionOpti
   return status;
 }
 
+/** The latest version and id of a subject, or nulls when it has none yet; throws what the registry answered otherwise. */
+async function latestSchema(config: Config, subject: string): Promise<{ version: number | null; id: number | null }> {
+  const headers: Record<string, string> = config.registry.auth
+    ? { authorization: `Basic ${Buffer.from(`${config.registry.auth.username}:${config.registry.auth.password}`).toString('base64')}` } : {};
+  const res = await fetch(`${config.registry.url}/subjects/${encodeURIComponent(subject)}/versions/latest`, { headers, signal: AbortSignal.timeout(3000) });
+  if (res.status === 404) return { version: null, id: null };
+  if (!res.ok) throw new Error(`the registry answered HTTP ${res.status}`);
+  const body = (await res.json()) as { id: number; version: number };
+  return { version: body.version, id: body.id };
+}
+
+/** Every captured table the account can read, in brief; the seed's from the detailed parts already read. */
+export async function tablesStatus(config: Config, mysqlOptions: ConnectionOptions, seed: { group: GroupStatus; output: OutputStatus; capture: CaptureStatus },
+  options: { count?: boolean } = {}): Promise<TableStatus[]> {
+  const seedId = `${config.capture.seed.db}.${config.capture.seed.table}`;
+  let ids: Array<{ id: string; columns: number }> = [];
+  let problem: string | undefined;
+  try {
+    const conn = await connectMysql(mysqlOptions);
+    try {
+      ids = (await describeCaptured(conn, new CaptureFilter(config.capture.include, config.capture.exclude)))
+        .map((d) => ({ id: tableId(d.ref), columns: d.columns.length }));
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  const seedRow: TableStatus = {
+    table: seedId, topic: config.kafka.topic, seed: true, columns: seed.capture.columns.length, version: seed.capture.version, schemaId: seed.capture.schemaId,
+    pending: seed.group.error ? null : seed.group.pending, pendingExact: seed.group.pendingExact, lag: seed.group.error ? null : seed.group.lag,
+    dir: config.pool.outputDir, lines: seed.output.error ? null : seed.output.lines, openFiles: seed.output.open.length, closedFiles: seed.output.closed.files,
+    ...(seed.group.error || seed.output.error ? { error: [seed.group.error, seed.output.error].filter(Boolean).join('; ') } : {}),
+  };
+  const others = await Promise.all(ids.filter((t) => t.id !== seedId).map(async (t): Promise<TableStatus> => {
+    const [db, table] = [t.id.slice(0, t.id.indexOf('.')), t.id.slice(t.id.indexOf('.') + 1)];
+    const topic = topicOf(config.capture, config.kafka.topic, { db, table });
+    const dir = join(config.pool.outputDir, tableFolder(topic, config.kafka.topic, config.capture.topicPrefix));
+    const problems: string[] = [];
+    const schema = await latestSchema(config, `${topic}-value`).catch((err: Error) => { problems.push(`schema: ${err.message}`); return { version: null, id: null }; });
+    const group = await groupStatus(config, { ...options, topic });
+    const output = await outputStatus(config, dir);
+    if (group.error && !/does not exist/.test(group.error)) problems.push(group.error);
+    const written = output.error ? null : output.lines;
+    return {
+      table: t.id, topic, seed: false, columns: t.columns, version: schema.version, schemaId: schema.id,
+      pending: group.error ? null : group.pending, pendingExact: group.pendingExact, lag: group.error ? null : group.lag,
+      dir, lines: written ?? (/does not exist yet/.test(output.error ?? '') ? 0 : null), openFiles: output.open.length, closedFiles: output.closed.files,
+      ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
+    };
+  }));
+  return [problem ? { ...seedRow, error: `listing the captured tables: ${problem}` } : seedRow, ...others];
+}
+
 export async function collectStatus(config: Config, mysqlOptions: ConnectionOptions, options: { count?: boolean } = {}): Promise<StatusReport> {
   // Each part gives up within a few seconds, so status answers quickly whatever is down.
   const quick = { ...mysqlOptions, connectTimeout: 3000 };
   const [capture, source, group, output, latency] = await Promise.all([
     captureStatus(config, quick), sourceStatus(config, quick), groupStatus(config, options), outputStatus(config), latencyStatus(config),
   ]);
-  return { at: new Date().toISOString(), capture, source, group, output, latency };
+  const tables = await tablesStatus(config, quick, { group, output, capture }, options);
+  return { at: new Date().toISOString(), capture, tables, source, group, output, latency };
 }

@@ -160,7 +160,8 @@ test('cdc check: every part ok on the stack; a wrong registry path and a down Ka
   const good = startCommand('src/cli/check.ts', {}, []);
   assert.equal(await good.exited, 0, good.output());
   for (const part of ['settings', 'database', 'kafka', 'registry', 'output']) assert.match(good.output(), new RegExp(`^ok +${part} `, 'm'));
-  assert.match(good.output(), /^ok +database +mariadb at .* binlog ROW with FULL images, row metadata FULL, shop\.product with \d+ columns/m);
+  assert.match(good.output(), /^ok +database +mariadb at .* binlog ROW with FULL images, row metadata FULL, binlog at /m);
+  assert.match(good.output(), /^ok +table shop\.product +\d+ columns, key \(id\), topic product_updates$/m);
 
   const port = await freePort();
   const bad = startCommand('src/cli/check.ts', { SCHEMA_REGISTRY_URL: bareRegistry, KAFKA_BROKERS: `127.0.0.1:${port}` }, ['--json']);

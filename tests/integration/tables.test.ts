@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { config } from './helpers.js';
+import { startCommand } from './process.js';
 import { countLines, readOutput, startPool, stopPool } from './pool-helpers.js';
 import { readTopic, startSource, stopSource, waitCaughtUp, waitFor } from './source-helpers.js';
 import { capturedTables, tableDir, tableTopic } from './tables-helpers.js';
@@ -66,6 +67,32 @@ test('two tables: a binlog transaction writing both reaches both topics; every c
   assert.deepEqual([...gtids(topic)].sort(), [...seedTx].sort(), 'every transaction wrote both tables, and both are there');
   assert.equal(await stopSource(source), 0);
   assert.equal(await stopPool(pool), 0);
+
+  // status: each table with its topic, schema version, what is left to write and its lines.
+  const status = startCommand('src/cli/status.ts', e.env, ['--json']);
+  assert.equal(await status.exited, 0, status.output());
+  const report = JSON.parse(status.output()) as { tables: Array<{ table: string; topic: string; version: number; pending: number; lines: number; columns: number }> };
+  assert.deepEqual(report.tables.map((r) => [r.table, r.topic, r.version, r.pending, r.lines, r.columns]), [
+    [`shop.${e.seed}`, e.env.KAFKA_TOPIC, 2, 0, n + 1, 6],
+    [`shop.${orders}`, tableTopic(e, orders), 1, 0, n, 5],
+  ]);
+});
+
+test('cdc check names each captured table: readable and keyed, or which grant is missing', async (t) => {
+  const e = await capturedTables(t, { readable: 'id INT PRIMARY KEY', keyless: 'v INT' });
+  const hidden = `${e.seed.replace(/_seed$/, '')}_hidden`;
+  await e.admin.query(`CREATE TABLE \`${hidden}\` (id INT PRIMARY KEY)`);
+  e.dropLater(hidden);
+  const env = { ...e.env, CAPTURE_TABLES: `${e.env.CAPTURE_TABLES},shop.${hidden}` };
+  const check = startCommand('src/cli/check.ts', env, ['--json']);
+  assert.equal(await check.exited, 1, check.output());
+  const by = new Map((JSON.parse(check.output()) as { verdicts: Array<{ what: string; ok: boolean; detail: string }> }).verdicts.map((v) => [v.what, v]));
+  assert.equal(by.get(`table shop.${e.tables.readable}`)?.ok, true);
+  assert.match(by.get(`table shop.${e.tables.readable}`)!.detail, new RegExp(`1 columns, key \\(id\\), topic ${tableTopic(e, e.tables.readable!)}`));
+  assert.equal(by.get(`table shop.${e.tables.keyless}`)?.ok, false);
+  assert.match(by.get(`table shop.${e.tables.keyless}`)!.detail, /no primary key.*KEYLESS_TABLES=partition-zero/);
+  assert.equal(by.get(`table shop.${hidden}`)?.ok, false);
+  assert.match(by.get(`table shop.${hidden}`)!.detail, new RegExp(`no SELECT on it: GRANT SELECT ON \`shop\`\\.\`${hidden}\` TO 'cdc'`));
 });
 
 test('a table without a primary key is refused at start, naming it; KEYLESS_TABLES=partition-zero keeps all of its changes in partition 0', async (t) => {

@@ -84,3 +84,20 @@ test('binlog heartbeats: 10 s by default, 2 accepted, 0 and 1.5 refused', () => 
   assert.throws(() => loadConfig({ BINLOG_HEARTBEAT_SECONDS: '0' }), /^ConfigError: BINLOG_HEARTBEAT_SECONDS="0" is not a whole number from 1 to 3600/);
   assert.throws(() => loadConfig({ BINLOG_HEARTBEAT_SECONDS: '1.5' }), ConfigError);
 });
+
+test('captured tables: the seed table by default (MYSQL_DATABASE.MYSQL_TABLE), names or patterns, checked forms', () => {
+  const plain = loadConfig({}).capture;
+  assert.deepEqual(plain.include, ['shop.product']);
+  assert.deepEqual(plain.seed, { db: 'shop', table: 'product' });
+  assert.deepEqual([plain.topicPrefix, plain.keyless, plain.exclude], ['cdc', 'refuse', []]);
+  assert.deepEqual(loadConfig({ MYSQL_TABLE: 'items' }).capture.include, ['shop.items'], 'MYSQL_TABLE alone still chooses the table');
+  const c = loadConfig({ CAPTURE_TABLES: ' shop.product, shop.order_* ', CAPTURE_EXCLUDE: 'shop.order_tmp', TOPIC_PREFIX: 'shop_cdc',
+    KEYLESS_TABLES: 'Partition-Zero', WATERMARK_COLUMNS: 'shop.orders:updated_at' }).capture;
+  assert.deepEqual([c.include, c.exclude, c.topicPrefix, c.keyless, c.watermarks],
+    [['shop.product', 'shop.order_*'], ['shop.order_tmp'], 'shop_cdc', 'partition-zero', { 'shop.orders': 'updated_at' }]);
+  assert.throws(() => loadConfig({ CAPTURE_TABLES: 'product' }), /^ConfigError: CAPTURE_TABLES: "product" is not db\.table/);
+  assert.throws(() => loadConfig({ CAPTURE_EXCLUDE: 'shop.`x`' }), /^ConfigError: CAPTURE_EXCLUDE: .*quotes/);
+  assert.throws(() => loadConfig({ TOPIC_PREFIX: 'a.b' }), /^ConfigError: TOPIC_PREFIX="a\.b"/);
+  assert.throws(() => loadConfig({ KEYLESS_TABLES: 'ignore' }), /^ConfigError: KEYLESS_TABLES="ignore": expected one of refuse, partition-zero/);
+  assert.throws(() => loadConfig({ WATERMARK_COLUMNS: 'orders:updated_at' }), /^ConfigError: WATERMARK_COLUMNS: "orders:updated_at" is not db\.table:column/);
+});

@@ -30,6 +30,7 @@ test('the status table shows position, records still to write per partition (a b
       table: 'shop.product', subject: 'product_updates-value', version: 2, schemaId: 7,
       columns: [{ name: 'id', type: 'int(11)' }, { name: 'price', type: 'float' }],
     },
+    tables: [],
     source: {
       id: 'product-source', head: { file: 'b.000002', pos: 800 }, bytesBehind: 300, secondsBehind: 4,
       checkpoint: { file: 'b.000002', pos: 500, gtid: '0-1-9', tsMs: Date.parse('2026-11-22T09:59:56Z'), changes: 42, writtenAtMs: Date.parse('2026-11-22T09:59:50Z'), owner: 'h:1:ab' },
@@ -63,6 +64,13 @@ test('the status table shows position, records still to write per partition (a b
   assert.match(text, /p50 12 ms, p99 87 ms over 10 lines/);
   const away = formatStatus({ ...report, latency: { url: 'http://127.0.0.1:9472/metrics', lines: null, p50Ms: null, p99Ms: null, error: 'no supervisor answering at http://127.0.0.1:9472/metrics (fetch failed)' } });
   assert.match(away, /no supervisor answering/);
+  assert.doesNotMatch(text, /^tables/m, 'one table: no tables block');
+  const row = (table: string, topic: string, extra: object) => ({ table, topic, seed: false, columns: 3, version: 1, schemaId: 9, pending: 0, pendingExact: true,
+    lag: 0, dir: 'o', lines: 12, openFiles: 1, closedFiles: 2, ...extra });
+  const two = formatStatus({ ...report, tables: [row('shop.product', 'product_updates', { seed: true, pending: 5 }), row('shop.orders', 'cdc.shop.orders', { pending: 40, pendingExact: false, version: null })] });
+  assert.match(two, /^tables \(2 captured\)$/m);
+  assert.match(two, /^ +shop\.product +product_updates +v1 \(id 9\) +5 +12 +1 open, 2 closed$/m);
+  assert.match(two, /^ +shop\.orders +cdc\.shop\.orders +- +<=40 +12 +1 open, 2 closed$/m);
   const broken = formatStatus({ ...report, group: { group: 'g', topic: 't', partitions: [], lag: 0, pending: 0, pendingExact: true, error: 'connecting to Kafka: timed out' } });
   assert.match(broken, /error +connecting to Kafka: timed out/);
 });
