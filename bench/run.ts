@@ -9,6 +9,8 @@
  *   latency   commit-to-line latency at 100, 1000 and 5000 changes/s, and the highest rate held (run first,
  *             on a quiet stack)
  *   history   the pool joining its group with 10M lines of history in OUTPUT_DIR, against none
+ *   tables    catch-up of the same workload spread over five tables of mixed types: ours and Debezium, each
+ *             capturing the five
  * Writes bench/results/<time>.json and latest.json, BENCHMARKS.md and bench/results/chart.png.
  */
 import { execFileSync } from 'node:child_process';
@@ -31,9 +33,10 @@ import { pipelineCatchUp } from './scenarios/pipeline-catchup.js';
 import { historyStart } from './scenarios/history-start.js';
 import { drainPool } from './scenarios/pool-drain.js';
 import { sourceCatchUp, type BinlogRange } from './scenarios/source-catchup.js';
+import { tablesWorkload } from './scenarios/tables-catchup.js';
 import { isolatedEnv } from './lib/pipeline.js';
 
-const SCENARIOS = ['source', 'pool', 'pipeline', 'backfill', 'latency', 'history'] as const;
+const SCENARIOS = ['source', 'pool', 'pipeline', 'backfill', 'latency', 'history', 'tables'] as const;
 const args = parseCommandLine(process.argv.slice(2), {
   quick: { type: 'boolean' }, runs: { type: 'string' }, only: { type: 'string' },
 }, `npm run bench -- [--quick] [--runs N] [--only ${SCENARIOS.join(',')}]`);
@@ -51,7 +54,7 @@ const results: BenchResults = {
 
 log('building dist/ (the bench runs the compiled pipeline, as users do)');
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-if (only.has('source')) {
+if (only.has('source') || only.has('tables')) {
   await ensureDebezium(log);
   await ensurePythonEnv(log);
 }
@@ -182,6 +185,36 @@ if (only.has('backfill')) {
   results.backfill = b;
 }
 
+if (only.has('tables')) {
+  const w = await tablesWorkload(admin, workload, log);
+  try {
+    await settle();
+    const ours = [];
+    const debezium = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await sourceCatchUp(w.range, { label: `tables${i}`, admin, extraEnv: { CAPTURE_TABLES: w.tables.join(','), TOPIC_PREFIX: `bmt_${process.pid}_${i}` } });
+      log(`five tables, ours: ${r.changesPerSecond}/s from start, ${r.afterFirstCommitPerSecond}/s after the first commit, RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+      ours.push(r);
+      const d = await attempt('Debezium, five tables', () => debeziumCatchUp(w.range, { log, tables: w.tables }));
+      if (d) {
+        log(`five tables, Debezium: ${d.changesPerSecond}/s from JVM start, ${d.afterFirstEventPerSecond}/s after the first event, RSS ${d.peakRssMiB.toFixed(0)} MiB`);
+        debezium.push(d);
+      }
+    }
+    results.tables = {
+      changes: w.range.changes, tables: w.tables.length, ours, debezium,
+      medians: {
+        oursFromStart: median(ours.map((r) => r.changesPerSecond)), oursAfterFirst: median(ours.map((r) => r.afterFirstCommitPerSecond)),
+        debeziumFromStart: debezium.length ? median(debezium.map((r) => r.changesPerSecond)) : NaN,
+        debeziumAfterFirst: debezium.length ? median(debezium.map((r) => r.afterFirstEventPerSecond)) : NaN,
+        oursRss: Math.max(...ours.map((r) => r.peakRssMiB)), debeziumRss: debezium.length ? Math.max(...debezium.map((r) => r.peakRssMiB)) : NaN,
+      },
+    };
+  } finally {
+    await w.drop();
+  }
+}
+
 if (only.has('history')) {
   const h = await historyStart(isolatedEnv('history'), quick ? 1_000_000 : 10_000_000, log);
   log(`history: joined in ${h.emptyJoinSeconds.toFixed(2)} s empty, ${h.historyJoinSeconds.toFixed(2)} s with ${h.lines} lines ` +
@@ -191,7 +224,7 @@ if (only.has('history')) {
 
 await admin.end();
 // The topics this run created (ours, the pool's, the perf tool's; the peers delete their own).
-await deleteTopics((await listTopics()).filter((t) => t.includes(`_${process.pid}_`) || t.startsWith('bench_perf_')));
+await deleteTopics((await listTopics()).filter((t) => t.includes(`_${process.pid}_`) || t.startsWith('bench_perf_') || t.startsWith(`bmt_${process.pid}_`)));
 results.seconds = Math.round((Date.now() - started) / 1000);
 const dir = join(ROOT, 'bench/results');
 carryOver(results, join(dir, 'latest.json'));

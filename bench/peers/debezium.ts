@@ -70,7 +70,7 @@ export async function ensureDebezium(log: (line: string) => void = stderrLog): P
  * Starts Connect with the connector positioned at range.start and times it until its output topic holds
  * range.changes records (one per insert, update and delete: tombstones are off).
  */
-export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolean; log?: (line: string) => void } = {}): Promise<PeerCatchUp> {
+export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolean; log?: (line: string) => void; tables?: string[] } = {}): Promise<PeerCatchUp> {
   const log = opts.log ?? stderrLog;
   const config = loadConfig();
   const { mysql } = config;
@@ -79,7 +79,10 @@ export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolea
   const connectLog = join(runDir, 'connect.log');
   const name = 'bench-debezium';
   const prefix = `bench_dbz_${stamp.replace('-', '_')}`;
-  const topic = `${prefix}.${mysql.database}.${mysql.table}`;
+  // The tables captured (db.table), each on Debezium's topic <prefix>.<db>.<table>.
+  const tables = opts.tables ?? [`${mysql.database}.${mysql.table}`];
+  const topics = tables.map((t) => `${prefix}.${t}`);
+  const topic = topics.join(', ');
   mkdirSync(runDir, { recursive: true });
 
   const kafka = new KafkaJs({ ...kafkajsOptions(config.kafka), clientId: 'bench-debezium', logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
@@ -99,8 +102,12 @@ export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolea
   try {
     await kafka.connect();
     // Created here with one partition: the broker does not auto-create topics, and counting needs a fixed layout.
-    await kafka.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    const count = async () => (await kafka.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+    await kafka.createTopics({ topics: topics.map((t) => ({ topic: t, numPartitions: 1 })), waitForLeaders: true });
+    const count = async () => {
+      let sum = 0;
+      for (const t of topics) sum += (await kafka.fetchTopicOffsets(t)).reduce((n, p) => n + Number(p.high), 0);
+      return sum;
+    };
 
     writeFileSync(join(runDir, 'worker.properties'), properties({
       'bootstrap.servers': config.kafka.brokers,
@@ -125,8 +132,8 @@ export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolea
       // Each binlog reader needs its own id; our source uses 5401.
       'database.server.id': String(6500 + randomInt(1000)),
       'topic.prefix': prefix,
-      'database.include.list': mysql.database,
-      'table.include.list': `${mysql.database}.${mysql.table}`,
+      'database.include.list': [...new Set(tables.map((t) => t.slice(0, t.indexOf('.'))))].join(','),
+      'table.include.list': tables.map((t) => t.replace(/\./g, '\\.')).join(','),
       'include.schema.changes': 'false',
       'tombstones.on.delete': 'false',
       // recovery: rebuild the (fresh, empty) schema history from the tables as they are now, then stream from the
@@ -192,7 +199,13 @@ export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolea
     }
     await stop();
     // The count above is only a clock; what Debezium wrote for the range is told by each record's binlog position.
-    const tally = await tallyByPosition(config, topic, range);
+    const tally = { before: 0, inRange: 0, after: 0 };
+    for (const t of topics) {
+      const one = await tallyByPosition(config, t, range);
+      tally.before += one.before;
+      tally.inRange += one.inRange;
+      tally.after += one.after;
+    }
     if (tally.before > 0) throw new Error(`${tally.before} records come from before range.start: Debezium did not start where it was told`);
     log(`debezium: ${tally.inRange} records for the range (${tally.after} after it) in ${timing.seconds.toFixed(1)} s, ` +
       `${Math.round(timing.afterFirstEventPerSecond)}/s after the first, peak RSS ${timing.peakRssMiB.toFixed(0)} MiB`);

@@ -25,6 +25,13 @@ export interface BenchResults {
   seconds?: number;
   /** Peers or ceilings that could not be measured, and why. */
   failures?: string[];
+  tables?: {
+    changes: number;
+    tables: number;
+    ours: CatchUpResult[];
+    debezium: PeerCatchUp[];
+    medians: { oursFromStart: number; oursAfterFirst: number; debeziumFromStart: number; debeziumAfterFirst: number; oursRss: number; debeziumRss: number };
+  };
   source?: {
     changes: number;
     ours: CatchUpResult[];
@@ -70,6 +77,17 @@ export function renderMarkdown(r: BenchResults): string {
       s.poller ? `${n(s.poller.missedTotal)} (${n(s.poller.missedDeletes)} deletes, ${n(s.poller.missedUpdates)} updates); ${n(s.poller.staleFinalRows)} rows left stale` : failed, '—']);
     peer('source catch-up, changes/s after the first commit', m.oursAfterFirst, s.ceilings.decode?.perSecond, `ceiling: ${s.ceilings.decode?.what ?? 'mariadb-binlog decoding the range'}`);
     peer('source catch-up, changes/s after the first commit', m.oursAfterFirst, s.ceilings.broker?.perSecond, `ceiling: ${s.ceilings.broker?.what ?? 'Kafka ProducerPerformance'}`);
+  }
+  const mt = r.tables;
+  if (mt) {
+    const m = mt.medians;
+    const failed = '(failed: see below)';
+    const peer = (label: string, ours: number, theirs: number | undefined, what = label) =>
+      rows.push([label, n(ours), what, theirs === undefined || Number.isNaN(theirs) ? failed : n(theirs), theirs ? ratio(ours, theirs) : '—']);
+    const dbz = mt.debezium.length > 0;
+    peer(`five tables of mixed types (${n(mt.changes)} changes), changes/s from process start`, m.oursFromStart, dbz ? m.debeziumFromStart : undefined, 'Debezium 3.5, the same five tables');
+    peer('five tables, changes/s after the first commit / event', m.oursAfterFirst, dbz ? m.debeziumAfterFirst : undefined, 'Debezium, the same five tables');
+    peer('five tables, peak RSS (MiB)', m.oursRss, dbz ? m.debeziumRss : undefined, 'Debezium (-Xmx512m)');
   }
   if (r.pool) {
     rows.push(

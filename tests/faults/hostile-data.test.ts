@@ -170,11 +170,12 @@ test('hostile data through the whole pipeline, one subtest per case', { timeout:
     t.after(() => admin.query('ALTER TABLE product DROP COLUMN IF EXISTS fault_bin').catch(() => undefined));
     const id = freshId();
     const l = await oneLine(p, 'ALTER TABLE ADD COLUMN VARBINARY(16) while running, then a row with bytes in it',
-      'a new compatible schema version with the column as Avro bytes; the line keeps its fields', 'INSERT INTO product (id, name, fault_bin) VALUES (?, ?, ?)', [id, 'with bytes', Buffer.from([0, 255, 10])], id);
+      'a new compatible schema version with the column as Avro bytes; the line keeps its fields and carries the column as base64', 'INSERT INTO product (id, name, fault_bin) VALUES (?, ?, ?)', [id, 'with bytes', Buffer.from([0, 255, 10])], id);
     assert.equal(l.name, 'with bytes');
+    assert.equal((l as unknown as Record<string, unknown>).fault_bin, 'AP8K', 'the added column reaches the line, as base64');
     const res = await fetch(`${config.registry.url}/subjects/${p.env.KAFKA_TOPIC}-value/versions/latest`);
     const schema = JSON.parse(((await res.json()) as { schema: string }).schema) as { fields: Array<{ name: string; type: unknown }> };
-    assert.deepEqual(schema.fields.find((f) => f.name === 'fault_bin')?.type, ['null', 'bytes']);
+    assert.deepEqual(schema.fields.find((f) => f.name === 'fault_bin')?.type, ['null', { type: 'bytes', mysql: 'varbinary(16)' }]);
     await admin.query('ALTER TABLE product DROP COLUMN fault_bin');
     const after = freshId();
     await oneLine(p, 'ALTER TABLE DROP COLUMN of that column while running', 'another compatible version; lines go on', insert, [after, 'after drop', 'Toys', 1, now], after);
