@@ -87,6 +87,8 @@ export function toAvro(c: ColumnSpec, v: unknown): unknown {
     case 'date':
       return daysOf(text(v));
     case 'datetime': case 'timestamp':
+      // zongji hands TIMESTAMP(0..3) over as a Date; its zero (the epoch itself) is the zero TIMESTAMP.
+      if (v instanceof Date) return v.getTime() === 0 ? null : narrow(BigInt(v.getTime()) * 1000n);
       return microsOf(text(v), c.kind === 'timestamp');
     case 'time':
       return timeMicros(text(v));

@@ -72,13 +72,24 @@ function seedValue(c: ColumnSpec, avro: SeedPrimitive, v: unknown): unknown {
 }
 
 /**
- * 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC) → 'YYYY-MM-DDTHH:MM:SS.mmmZ', remembering the last one: a transaction's rows
- * share their TIMESTAMP (ON UPDATE CURRENT_TIMESTAMP), so during a catch-up most calls repeat the previous one.
+ * A Date, or 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC), → 'YYYY-MM-DDTHH:MM:SS.mmmZ', remembering the last one: a
+ * transaction's rows share their TIMESTAMP (ON UPDATE CURRENT_TIMESTAMP), so during a catch-up most calls repeat
+ * the previous one.
  */
 let lastText = '';
 let lastIso = '';
+let lastMs = NaN;
+let lastDateIso = '';
 export function isoMillis(v: unknown): string {
-  const s = v instanceof Date ? v.toISOString() : String(v);
+  if (v instanceof Date) {
+    const ms = v.getTime();
+    if (ms !== lastMs) {
+      lastDateIso = v.toISOString();
+      lastMs = ms;
+    }
+    return lastDateIso;
+  }
+  const s = String(v);
   if (s === lastText) return lastIso;
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?/.exec(s);
   lastText = s;
@@ -129,7 +140,10 @@ export function productShape(table: string, columns: ColumnSpec[]): Shape {
     nulls.push(s!.column.name);
     return ZERO[s!.avro];
   };
-  const keyOf = (row: Row): string => String(seedValue(id!.column, 'long', row.id));
+  const keyOf = (row: Row): string => {
+    const v = row.id;
+    return typeof v === 'number' ? String(v) : String(Number(v));
+  };
   return {
     text: JSON.stringify(schema),
     columns,

@@ -70,6 +70,8 @@ interface ZongJiInternals {
 }
 
 const GEOMETRY_CODE = 255;
+/** zongji's dateStrings: which temporal types it hands over as text (TIMESTAMP only when needed: see tableMapped). */
+const DATES_AS_TEXT = ['DATE', 'DATETIME'];
 const BLOB_CODE = 252;
 
 /** Per table id: which table, and how to tell an update that moves its key. */
@@ -77,6 +79,8 @@ interface MappedTable {
   ref: TableRef;
   /** The TableMap's columns as zongji had them, to tell a changed shape without parsing. */
   rawKey: string;
+  /** A TIMESTAMP column with more than millisecond digits: a Date would drop them. */
+  fineTimestamps: boolean;
   sameKey: (a: Record<string, unknown>, b: Record<string, unknown>) => boolean;
 }
 
@@ -86,6 +90,8 @@ export class BinlogReader {
   /** The last shape announced per table ('db.table'), so an unchanged TableMap announces nothing. */
   private readonly shapes = new Map<string, string>();
   private readonly mapped = new Map<number, MappedTable>();
+  /** Tables mapped in the transaction being read: their rows follow, decoded with the date options they need. */
+  private readonly txTables = new Set<number>();
   private paused = false;
   private stopped = false;
   private heardAtMs = Date.now();
@@ -96,8 +102,9 @@ export class BinlogReader {
   private txGtid: TxGtid | undefined;
 
   constructor(private readonly o: BinlogReaderOptions) {
-    // Temporal values as the server's own text, TIMESTAMP in UTC, JSON as its text: the forms the snapshot reads too.
-    this.zongji = new ZongJi({ ...o.mysql, charset: 'utf8mb4', dateStrings: true, timezone: 'Z', jsonStrings: true } as ConstructorParameters<typeof ZongJi>[0]);
+    // DATE and DATETIME as the server's own text, JSON as its text: the forms the snapshot reads too. TIMESTAMP as
+    // a Date (exact to the millisecond, and cheaper), or as UTC text while a table with more digits is mapped.
+    this.zongji = new ZongJi({ ...o.mysql, charset: 'utf8mb4', dateStrings: DATES_AS_TEXT, timezone: 'Z', jsonStrings: true } as ConstructorParameters<typeof ZongJi>[0]);
     // zongji decodes the rows of the tables this says are not skipped; its include/exclude maps know no patterns.
     this.internals()._skipSchema = (db: string, table: string) => !o.captures(db, table);
     this.gtids = gtidTracker(o.flavor, o.start.gtid);
@@ -277,16 +284,34 @@ export class BinlogReader {
       rawKey += `\n${c.name}\t${schema?.COLUMN_TYPE}\t${schema?.CHARACTER_SET_NAME ?? c.charset}`;
     }
     const known = this.mapped.get(tableId);
-    if (known && known.rawKey === rawKey && known.ref.db === ref.db && known.ref.table === ref.table) return;
+    if (known && known.rawKey === rawKey && known.ref.db === ref.db && known.ref.table === ref.table) {
+      this.datesFor(tableId);
+      return;
+    }
     const columns = raw.map((c, i) => parseColumnType(c.name, schemas[i]?.COLUMN_TYPE ?? '', schemas[i]?.CHARACTER_SET_NAME ?? c.charset ?? null));
     const keyColumns = (primaryKey ?? []).map((i) => columns[i]?.name).filter((n): n is string => n !== undefined);
     const keys = keyColumns.length > 0 ? keyColumns : undefined;
-    this.mapped.set(tableId, { ref, rawKey, sameKey: keys ? (a, b) => keys.every((k) => sameValue(a[k], b[k])) : () => true });
+    const fineTimestamps = columns.some((c) => c.kind === 'timestamp' && c.fsp > 3);
+    this.mapped.set(tableId, { ref, rawKey, fineTimestamps, sameKey: keys ? (a, b) => keys.every((k) => sameValue(a[k], b[k])) : () => true });
+    this.datesFor(tableId);
     const id = `${ref.db}.${ref.table}`;
     const shape = JSON.stringify([columns, keyColumns]);
     if (this.shapes.get(id) === shape) return;
     this.shapes.set(id, shape);
     this.o.onItem({ kind: 'table', table: ref, columns, keyColumns });
+  }
+
+  /**
+   * zongji reads its dateStrings option as it decodes each value, and a statement's TableMaps all come before its
+   * rows: TIMESTAMP is text while any table mapped in this transaction needs its microseconds, a Date otherwise.
+   */
+  private datesFor(tableId: number): void {
+    this.txTables.add(tableId);
+    const config = (this.internals().connection as { config?: { dateStrings?: unknown } } | undefined)?.config;
+    if (!config) return;
+    let fine = false;
+    for (const id of this.txTables) if (this.mapped.get(id)?.fineTimestamps) fine = true;
+    config.dateStrings = fine ? true : DATES_AS_TEXT;
   }
 
   /** A transaction's GTID; one still pending was an XA PREPARE, whose part ended with no XID or COMMIT. */
@@ -297,6 +322,7 @@ export class BinlogReader {
 
   private commit(event: AnyBinlogEvent): void {
     this.rowInTx = 0;
+    this.txTables.clear();
     const { file, pos } = this.position();
     // The start position's GTIDs plus each transaction read since. zongji's own set is used only when the start
     // had none: it knows the set only from a GTID or binlog-start position, and leaves out transactions that end

@@ -1,7 +1,7 @@
 /**
  * Exactly-once with two captured tables under crashes: a workload of binlog transactions that each write both
- * tables, the source daemon killed (kill -9) five times during it, then the pool killed five times while it
- * writes both tables' files. Every change is on its topic and in its files once, per-key order holds, and every
+ * tables, the source daemon killed (kill -9) five times during it, two of them at the crash points around its
+ * commit, then the pool killed five times while it writes both tables' files, two of them at its crash points. Every change is on its topic and in its files once, per-key order holds, and every
  * transaction is whole: on both topics, or (had it not committed) on neither.
  */
 import assert from 'node:assert/strict';
@@ -41,7 +41,7 @@ function assertForwardPerKey(events: Landed[], what: string): void {
   }
 }
 
-test('two tables, transactions writing both, kill -9 of the source five times and of the pool five times: every change once, each transaction whole', { timeout: 900_000 }, async (t) => {
+test('two tables, transactions writing both, the source and the pool each killed five times (crash points among them): every change once, each transaction whole', { timeout: 900_000 }, async (t) => {
   const e = await capturedTables(t, { orders: 'id INT NOT NULL, region CHAR(2) NOT NULL, total DECIMAL(10,2) NOT NULL, PRIMARY KEY (id, region)' },
     { SOURCE_BATCH_MAX: '500' });
   const orders = e.tables.orders!;
@@ -68,10 +68,20 @@ test('two tables, transactions writing both, kill -9 of the source five times an
       transactions++;
     }
   })();
-  for (let kill = 0; kill < 5; kill++) {
-    await sleep(700 + Math.random() * 1300);
-    source.proc.kill('SIGKILL');
-    await source.exited;
+  // Five kills: three at random moments, two at the crash points around the commit (records and checkpoint
+  // produced, not committed; committed, not yet acknowledged to the batcher).
+  const points = [undefined, 'source.produced:3', undefined, 'source.committed:4', undefined];
+  for (const point of points) {
+    if (point) {
+      source.proc.kill('SIGTERM');
+      await source.exited;
+      source = startSource({ ...e.env, CDC_FAULT: point } as never);
+      assert.equal(await source.exited, null, `killed at ${point}: ${source.output().slice(-500)}`);
+    } else {
+      await sleep(700 + Math.random() * 1300);
+      source.proc.kill('SIGKILL');
+      await source.exited;
+    }
     source = startSource(e.env as never);
     await waitFor('the restarted daemon to resume', async () => source.output().includes('resuming from checkpoint'), 60_000);
   }
@@ -111,10 +121,20 @@ test('two tables, transactions writing both, kill -9 of the source five times an
   let pool = startPool(e.env);
   t.after(() => pool.proc.kill('SIGKILL'));
   const total = seedEvents.length + orderEvents.length;
-  for (let kill = 0; kill < 5; kill++) {
-    await waitFor('the pool to write more', async () => countLines(e.outputDir) + countLines(tableDir(e, orders)) > (kill + 1) * total / 8, 120_000);
-    pool.proc.kill('SIGKILL');
-    await pool.exited;
+  // Five kills: three at random moments, two at the crash points between a batch's append and its fsync, and
+  // between the fsync and the offset commit.
+  const poolPoints = [undefined, 'pool.appended:3', undefined, 'pool.synced:3', undefined];
+  for (const [kill, point] of poolPoints.entries()) {
+    if (point) {
+      pool.proc.kill('SIGKILL');
+      await pool.exited;
+      pool = startPool({ ...e.env, CDC_FAULT: point });
+      assert.equal(await pool.exited, null, `killed at ${point}`);
+    } else {
+      await waitFor('the pool to write more', async () => countLines(e.outputDir) + countLines(tableDir(e, orders)) > (kill + 1) * total / 8, 120_000);
+      pool.proc.kill('SIGKILL');
+      await pool.exited;
+    }
     pool = startPool(e.env);
   }
   await waitFor(`${total} lines`, async () => countLines(e.outputDir) + countLines(tableDir(e, orders)) >= total, 180_000);

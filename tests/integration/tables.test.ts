@@ -17,7 +17,7 @@ const linesOf = (dir: string) => readOutput(dir).map((l) => l.line as unknown as
 
 test('two tables: a binlog transaction writing both reaches both topics; every column reaches its line; the seed keeps its line with added columns after last_updated', async (t) => {
   const e = await capturedTables(t, {
-    orders: 'id INT NOT NULL, region CHAR(2) NOT NULL, total DECIMAL(12,2), placed DATETIME(3), note JSON, PRIMARY KEY (id, region)',
+    orders: 'id INT NOT NULL, region CHAR(2) NOT NULL, total DECIMAL(12,2), placed DATETIME(3), paid TIMESTAMP(3) NULL, note JSON, PRIMARY KEY (id, region)',
   });
   const orders = e.tables.orders!;
   const source = startSource(e.env as never);
@@ -30,7 +30,7 @@ test('two tables: a binlog transaction writing both reaches both topics; every c
   for (let i = 1; i <= n; i++) {
     await e.admin.beginTransaction();
     await e.admin.query(`INSERT INTO \`${e.seed}\` (id, name, category, price) VALUES (?, ?, 'Garden', 2.5)`, [i, `p${i}`]);
-    await e.admin.query(`INSERT INTO \`${orders}\` VALUES (?, 'EU', ?, '2026-12-03 10:00:00.125', '{"items": [1, 2]}')`, [i, `${i}.50`]);
+    await e.admin.query(`INSERT INTO \`${orders}\` VALUES (?, 'EU', ?, '2026-12-03 10:00:00.125', '2026-12-03 11:00:00.250', '{"items": [1, 2]}')`, [i, `${i}.50`]);
     await e.admin.commit();
   }
   await e.admin.query(`ALTER TABLE \`${e.seed}\` ADD COLUMN stock INT`);
@@ -51,7 +51,7 @@ test('two tables: a binlog transaction writing both reaches both topics; every c
   const orderLines = linesOf(tableDir(e, orders));
   const first = orderLines.find((l) => l.id === 3)!;
   assert.deepEqual(first, {
-    id: 3, region: 'EU', total: 3.5, placed: '2026-12-03T10:00:00.125', note: first.note, op: 'c', _meta: first._meta,
+    id: 3, region: 'EU', total: 3.5, placed: '2026-12-03T10:00:00.125', paid: '2026-12-03T11:00:00.250Z', note: first.note, op: 'c', _meta: first._meta,
   });
   assert.equal(first._meta.topic, tableTopic(e, orders));
   const server = (await e.admin.query(`SELECT CAST(note AS CHAR) AS j FROM \`${orders}\` WHERE id = 3`))[0] as Array<{ j: string }>;
@@ -74,7 +74,7 @@ test('two tables: a binlog transaction writing both reaches both topics; every c
   const report = JSON.parse(status.output()) as { tables: Array<{ table: string; topic: string; version: number; pending: number; lines: number; columns: number }> };
   assert.deepEqual(report.tables.map((r) => [r.table, r.topic, r.version, r.pending, r.lines, r.columns]), [
     [`shop.${e.seed}`, e.env.KAFKA_TOPIC, 2, 0, n + 1, 6],
-    [`shop.${orders}`, tableTopic(e, orders), 1, 0, n, 5],
+    [`shop.${orders}`, tableTopic(e, orders), 1, 0, n, 6],
   ]);
 });
 
