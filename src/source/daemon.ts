@@ -20,7 +20,7 @@ import { connectMysql } from '../mysql.js';
 import { AddingTables } from './adding.js';
 import { BinlogReader, type SourceItem } from './binlog-reader.js';
 import { describeCaptured } from './capture/describe.js';
-import { parseTableDdl } from './capture/ddl.js';
+import { onTableDdl } from './capture/ddl-events.js';
 import { tableId } from './capture/filter.js';
 import { CapturedTables, KeylessTableError, recordsOf } from './capture/tables.js';
 import { Channel } from './channel.js';
@@ -348,7 +348,7 @@ export class SourceDaemon {
         return;
       }
       case 'ddl': {
-        this.tableDdl(item.db, item.statement, tables, captured);
+        onTableDdl(item.db, item.statement, { tables, captured, log: this.log, truncates: this.metrics.truncates });
         return;
       }
       case 'commit': {
@@ -391,41 +391,6 @@ export class SourceDaemon {
     }
     await batcher.addAtBoundary(chunk.records, chunk.rows);
     crashPoint('snapshot.added');
-  }
-
-  /** CREATE needs nothing (its TableMap announces it); DROP and RENAME away forget a table; TRUNCATE is told. */
-  private tableDdl(db: string, statement: string, tables: CapturedTables, captured: Set<string>): void {
-    const ddl = parseTableDdl(statement, db);
-    if (!ddl) return;
-    const forget = (t: { db: string; table: string }, why: string) => {
-      if (!tables.captures(t.db, t.table) && !tables.get(t)) return;
-      tables.forget(t);
-      captured.delete(tableId(t));
-      this.log.warn(`${why} ${tableId(t)}: its capture ends here; its topic and files stay as they are`);
-    };
-    switch (ddl.kind) {
-      case 'drop':
-        for (const t of ddl.tables) forget(t, 'dropped');
-        return;
-      case 'rename':
-        for (const { from, to } of ddl.pairs) {
-          forget(from, `renamed to ${tableId(to)}:`);
-          if (tables.captures(to.db, to.table)) {
-            this.log.warn(`table ${tableId(to)} (renamed from ${tableId(from)}) matches CAPTURE_TABLES: captured from here on, on its own topic; ` +
-              `its rows from before the rename are on ${tables.topicOf(from)} (npm run backfill -- --table ${tableId(to)} loads them onto its topic)`);
-          }
-        }
-        return;
-      case 'truncate':
-        if (tables.captures(ddl.table.db, ddl.table.table)) {
-          this.log.warn(`TRUNCATE of captured table ${tableId(ddl.table)}: the binlog has no row events for it, so no deletes reach ` +
-            `${tables.topicOf(ddl.table)} or the files; its rows before it stay there (cdc_source_truncates_total counts these)`);
-          this.metrics.truncates.inc({ table: tableId(ddl.table) });
-        }
-        return;
-      case 'create':
-        if (tables.captures(ddl.table.db, ddl.table.table)) this.log.info(`table ${tableId(ddl.table)} created; captured from its first change on`);
-    }
   }
 
   /** Metrics after a committed transaction. */
