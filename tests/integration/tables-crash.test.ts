@@ -1,8 +1,9 @@
 /**
  * Exactly-once with two captured tables under crashes: a workload of binlog transactions that each write both
  * tables, the source daemon killed (kill -9) five times during it, two of them at the crash points around its
- * commit, then the pool killed four times while it writes both tables' files, two of them at its crash points. Every change is on its topic and in its files once, per-key order holds, and every
- * transaction is whole: on both topics, or (had it not committed) on neither.
+ * commit, then the pool killed four times while it writes both tables' files, two of them at its crash points.
+ * Every change is on its topic and in its files once, per-key order holds, and every transaction is whole: on
+ * both topics, or (had it not committed) on neither.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
