@@ -178,7 +178,22 @@ function daysOf(s: string): number | null {
  * (about year 2255). A zero date → null; so is TIMESTAMP's zero, which zongji reads as the epoch itself (a real
  * TIMESTAMP starts at 1970-01-01 00:00:01).
  */
+let lastMicrosText = '';
+let lastMicrosInstant = false;
+let lastMicros: number | bigint | null = null;
 function microsOf(s: string, instant: boolean): number | bigint | null {
+  // A transaction's rows often share their times (ON UPDATE CURRENT_TIMESTAMP): the last one is remembered.
+  if (s === lastMicrosText && instant === lastMicrosInstant) return lastMicros;
+  lastMicros = parseMicros(s, instant);
+  lastMicrosText = s;
+  lastMicrosInstant = instant;
+  return lastMicros;
+}
+
+/** Milliseconds since the epoch within which microseconds stay exact as a number (2^53 µs: about the year 2255). */
+const SAFE_EPOCH_MS = 9_007_199_253_000;
+
+function parseMicros(s: string, instant: boolean): number | bigint | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?/.exec(s);
   if (!m) throw new Error(`not a date and time: ${s}`);
   const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
@@ -188,8 +203,10 @@ function microsOf(s: string, instant: boolean): number | bigint | null {
   const date = new Date(0);
   date.setUTCFullYear(y!, mo! - 1, d!);
   date.setUTCHours(h!, mi!, se!, 0);
-  const micros = BigInt(date.getTime()) * 1000n + BigInt(frac);
-  return narrow(micros);
+  const ms = date.getTime();
+  // A number while exact (until about the year 2255), a BigInt beyond.
+  if (Math.abs(ms) < SAFE_EPOCH_MS) return ms * 1000 + frac;
+  return narrow(BigInt(ms) * 1000n + BigInt(frac));
 }
 
 /** '[-]HHH:MM:SS[.ffffff]' → signed microseconds. */

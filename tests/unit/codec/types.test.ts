@@ -124,3 +124,10 @@ test('WKB of every OGC type becomes the WKT MySQL and MariaDB write', () => {
   big.writeDoubleBE(5, 5);
   assert.equal(wktOf(big), 'POINT(5 0)', 'big-endian WKB too');
 });
+
+test('microseconds stay exact across 2^53: as numbers before about 2255, as BigInts after', () => {
+  const c = col('datetime(6)');
+  assert.equal(toAvro(c, '2255-06-05 23:47:34.740991'), 9007199254740991, 'the last exact number');
+  assert.equal(toAvro(c, '2255-06-05 23:47:34.740993'), 9007199254740993n, 'past 2^53, a BigInt');
+  assert.equal(line('datetime(6)', '2255-06-05 23:47:34.740993'), '"2255-06-05T23:47:34.740993"');
+});
