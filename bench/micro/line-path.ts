@@ -65,7 +65,7 @@ time('pool: transform', () => { for (let i = 0; i < N; i++) sink += transform(re
 time('pool: decode + transform + line', () => {
   let text = '';
   for (let i = 0; i < N; i++) {
-    text += decoder.lineOf('t', values[i]!, { topic: 't', partition: 1, offset: i }).line;
+    text += decoder.lineOf('t', values[i]!, { topic: 't', partition: 1, offset: i });
     if (text.length > 200_000) { sink += text.length; text = ''; }
   }
 });

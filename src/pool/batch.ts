@@ -60,8 +60,8 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
     for (const m of p.fresh) {
       const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
       try {
-        const { line, tsMs } = t.decoder.lineOf(m.topic, m.value!, meta);
-        p.text += line;
+        p.text += t.decoder.lineOf(m.topic, m.value!, meta);
+        const tsMs = t.decoder.lastTsMs;
         if (typeof tsMs === 'number') times.push(tsMs);
         t.stats.lines++;
         p.lines++;

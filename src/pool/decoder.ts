@@ -22,6 +22,9 @@ interface Writer {
   schema: { fields: Array<{ name: string; type: unknown; column?: string }> };
   /** Line makers by kind ('seed' or 'table'), made on first use. */
   lines: Map<string, LineMaker | PoisonError>;
+  /** The same, once made, without a look-up per message. */
+  seedLines?: LineMaker;
+  tableLines?: LineMaker;
 }
 
 export class Decoder {
@@ -44,10 +47,14 @@ export class Decoder {
     await Promise.all([...wanted].map((id) => this.load(id)));
   }
 
+  /** The source's read time (ms) of the value lineOf() decoded last: for end-to-end latency. */
+  lastTsMs: unknown;
+
   /** Decodes a value whose schema prepare() has seen, into its line; throws PoisonError for what can never decode. */
-  lineOf(topic: string, value: Buffer, meta: { topic: string; partition: number; offset: number }): { line: string; tsMs: unknown } {
+  lineOf(topic: string, value: Buffer, meta: { topic: string; partition: number; offset: number }): string {
     const { record, lines } = this.decodeReady(topic, value);
-    return { line: lines(record, meta), tsMs: record.ts_ms ?? record.__ts_ms };
+    this.lastTsMs = record.ts_ms ?? record.__ts_ms;
+    return lines(record, meta);
   }
 
   /** The raw Avro record (seed columns named in `null_fields` are SQL NULL) and its table's line maker. */
@@ -63,7 +70,7 @@ export class Decoder {
     const writer = this.ready.get(schemaId);
     if (writer === undefined) throw new Error(`writer schema ${schemaId} used before prepare()`);
     if (writer instanceof PoisonError) throw writer;
-    const lines = this.linesFor(writer, topic === this.o.seedTopic ? 'seed' : 'table', schemaId);
+    const lines = topic === this.o.seedTopic ? (writer.seedLines ?? this.linesFor(writer, 'seed', schemaId)) : (writer.tableLines ?? this.linesFor(writer, 'table', schemaId));
     let decoded: { value: unknown; offset: number };
     try {
       // Decoded in place after the 5-byte header: no view of the body per message.
@@ -91,6 +98,8 @@ export class Decoder {
       writer.lines.set(kind, lines);
     }
     if (lines instanceof PoisonError) throw lines;
+    if (kind === 'seed') writer.seedLines = lines;
+    else writer.tableLines = lines;
     return lines;
   }
 

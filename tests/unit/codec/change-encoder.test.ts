@@ -66,7 +66,7 @@ test("the pool's decoder and transform restore NULLs; trailing, truncated or unf
   const line = transform(decoder.decodeReady('product_updates', value).record, RULE, { topic: 't', partition: 0, offset: 3 });
   assert.deepEqual([line.id, line.name, line.category, line.price, line.list_price, line.last_updated], [5, null, null, null, null, '2026-01-02T00:00:00.000Z']);
   assert.equal(toJsonLine(line), `${JSON.stringify(line)}\n`);
-  assert.equal(decoder.lineOf('product_updates', value, { topic: 't', partition: 0, offset: 3 }).line, toJsonLine(line), 'the line maker writes what the transform gives');
+  assert.equal(decoder.lineOf('product_updates', value, { topic: 't', partition: 0, offset: 3 }), toJsonLine(line), 'the line maker writes what the transform gives');
   const read = (v: Buffer) => decoder.decodeReady('product_updates', v);
   assert.throws(() => read(Buffer.concat([value, Buffer.from([1, 2])])), (e: unknown) => e instanceof PoisonError && /trailing/.test((e as Error).message));
   assert.throws(() => read(value.subarray(0, value.length - 4)), PoisonError);
