@@ -31,7 +31,7 @@ registry_up() {
   say "registry: starting on 127.0.0.1:$STACK_REGISTRY_PORT"
   local jar; jar="$(ls "$REGISTRY_APP"/*-runner.jar | head -1)"
   # A small pool and heap: one pipeline talks to it, and it shares two cores with MariaDB and Kafka.
-  REGISTRY_DATASOURCE_URL="jdbc:h2:file:$REGISTRY_DIR/data/registry" \
+  REGISTRY_DATASOURCE_URL="jdbc:h2:file:$REGISTRY_DIR/data/registry;WRITE_DELAY=0" \
     setsid nohup java -Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$STACK_REGISTRY_PORT" \
       -Dquarkus.datasource.jdbc.initial-size=2 -Dquarkus.datasource.jdbc.min-size=2 \
