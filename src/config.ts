@@ -101,6 +101,10 @@ export interface PoolConfig {
   staticMember: string | undefined;
   /** How long the group waits for a consumer that stopped answering before its partitions move. */
   sessionTimeoutMs: number;
+  /** How often the completeness mark is worked out and written (ms); 0 = never. */
+  markEveryMs: number;
+  /** Every open segment is closed at one mark this often (ms, aligned to the clock); 0 = only by size and age. */
+  closeEveryMs: number;
 }
 
 export interface SourceConfig {
@@ -186,6 +190,8 @@ export const DEFAULTS = {
   OUTPUT_RETENTION_HOURS: '0',
   OUTPUT_RETENTION_GIB: '0',
   OUTPUT_FILE_MODE: '0640',
+  OUTPUT_MARK_SECONDS: '5',
+  OUTPUT_CLOSE_EVERY: '0',
   METRICS_HOST: '127.0.0.1',
   SOURCE_METRICS_PORT: '9471',
   POOL_METRICS_PORT: '9472',
@@ -294,6 +300,18 @@ function fileMode(env: Env, key: Key): number {
     throw new ConfigError(`${key}=${JSON.stringify(value)} is not an octal file mode the owner can read and write (e.g. 0640 or 0600)`);
   }
   return parseInt(value, 8);
+}
+
+/** `0` (off), or a whole number with s, m or h: `30s`, `15m`, `1h`. At least a second, at most a day. */
+function duration(env: Env, key: Key): number {
+  const value = raw(env, key).trim();
+  if (value === '0' || value === '') return 0;
+  const m = /^(\d+)(s|m|h)$/.exec(value);
+  const ms = m ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'] : NaN;
+  if (!(ms >= 1000 && ms <= 86_400_000)) {
+    throw new ConfigError(`${key}=${JSON.stringify(value)} is not a duration from 1s to 24h (a whole number and s, m or h, e.g. 15m; 0 for off)`);
+  }
+  return ms;
 }
 
 function int(env: Env, key: Key, min: number, max: number): number {
@@ -525,6 +543,8 @@ export function parseSettings(env: Settings): Config {
       },
       staticMember: bool(env, 'POOL_STATIC_MEMBERSHIP') ? (raw(env, 'POOL_INSTANCE').trim() || hostname()) : undefined,
       sessionTimeoutMs: int(env, 'POOL_SESSION_TIMEOUT_MS', 1000, 1_800_000),
+      markEveryMs: int(env, 'OUTPUT_MARK_SECONDS', 0, 3600) * 1000,
+      closeEveryMs: duration(env, 'OUTPUT_CLOSE_EVERY'),
     },
     ops: {
       metricsHost: text(env, 'METRICS_HOST'),

@@ -70,6 +70,14 @@ export function formatStatus(r: StatusReport): string {
   if (!o.error) {
     out.push(`  closed  ${o.closed.files} files, ${o.closed.lines} lines, ${mib(o.closed.bytes)}`);
     out.push(`  lines ${o.lines}, dead letters ${o.deadLetters}`);
+    if (o.complete) {
+      for (const state of ['closed', 'open'] as const) {
+        const p = o.complete[state];
+        const label = state === 'closed' ? 'complete in closed segments up to' : 'complete in segments up to       ';
+        out.push(`  ${label} ${p ? `${p.binlog_file}:${p.binlog_pos}${p.gtid ? ` (GTID ${p.gtid})` : ''}, server time ${p.server_time ?? '(no change yet)'}` : '(no mark yet)'}`);
+      }
+      out.push(`  (the mark in _complete.json, updated ${o.complete.updated_at})`);
+    }
   }
   else out.push(`  error         ${o.error}`);
   out.push('');

@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import { connectClient, disconnectWithin, endReader, partitionsOf, readToEnd } from '../kafka/client.js';
 import { kafkaError } from '../kafka/errors.js';
 import { readCheckpoint, type Checkpoint } from '../source/checkpoint.js';
+import { MARK_FILE, readMark, type MarkJson } from '../pool/mark-file.js';
 import { readManifest, readOtherManifests } from '../pool/segment-manifest.js';
 import { closedKey, isClosedOutput, isDeadLetterOutput, parseSegment } from '../pool/segment-name.js';
 import { histogramQuantile, parseHistogram } from './histogram.js';
@@ -77,6 +78,8 @@ export interface OutputStatus {
   closed: { files: number; bytes: number; lines: number };
   lines: number;
   deadLetters: number;
+  /** The completeness mark (`_complete.json`), when the pool has written one here. */
+  complete?: MarkJson;
   error?: string;
 }
 
@@ -266,6 +269,8 @@ export async function outputStatus(config: Config, dir = config.pool.outputDir):
       if (isDeadLetterOutput(file)) status.deadLetters += lines;
       else status.lines += lines;
     }
+    const complete = await readMark(join(dir, MARK_FILE));
+    if (complete) status.complete = complete;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     status.error = code === 'ENOENT' ? `${dir} does not exist yet (the pool has not run here)` : (err as Error).message;

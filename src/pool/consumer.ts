@@ -192,8 +192,9 @@ export class PoolConsumer {
         // Not while a revocation waits: what is read of a revoked partition must be written before it is let go.
         if (!this.stopping && this.revoking.length === 0) next = this.consumeBatch();
         if (batch.length > 0) await this.process(batch, outputs);
-        // An idle consumer's segments still close on time, so a loader gets them.
-        else await outputs.rotateIfDue();
+        // Every table's segments close on time (an idle consumer's too, and one of a table missing from this
+        // batch), so a loader gets them and the completeness mark can pass them.
+        await outputs.rotateIfDue();
         if (this.revoking.length > 0) {
           await this.releaseRevoked(next, outputs);
           next = undefined;

@@ -30,6 +30,11 @@ export function createPoolMetrics(registry: Registry = new Registry()) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     }),
+    complete: new Gauge({
+      name: 'cdc_pool_complete_server_time_seconds',
+      help: 'Server time of the last change up to which every committed change is in segments: state closed (in closed segments) or open (in closed or open ones)',
+      labelNames: ['state'], registers,
+    }),
     ready: new Gauge({ name: 'cdc_pool_ready', help: '1 when /readyz says ready', registers }),
   };
 }

@@ -27,6 +27,8 @@ export interface LiveSegment {
   bytes: number;
   lines: number;
   openedMs: number;
+  /** Monotonic ms when this process opened it; absent for one from before this start. */
+  openedMono?: number;
 }
 
 export interface ScanReport {
@@ -52,6 +54,10 @@ export class OutputDir {
   /** Other supervisors' open segments: bytes of whole lines already read into the index. */
   private readonly othersScanned = new Map<string, number>();
   private queuedScan: Promise<void> | undefined;
+  /** This supervisor's segments not yet under their final name → when opened (monotonic ms; 0 = before this start). */
+  private readonly openSince = new Map<string, number>();
+  /** Segments opened before this (monotonic ms) close at their writer's next turn: OUTPUT_CLOSE_EVERY. */
+  closeOpenedBefore = -Infinity;
 
   private constructor(readonly dir: string, readonly policy: SegmentPolicy, private manifest: Manifest,
     private readonly instance: string, private readonly log?: Logger) {}
@@ -112,6 +118,7 @@ export class OutputDir {
         const name = segmentFile(s);
         const key = closedKey(s);
         const last = s === list[list.length - 1];
+        this.openSince.set(key, 0);
         if (m.closed[key]) {
           finishing.push(s); // accounted before a crash, not yet renamed or compressed
         } else if (last) {
@@ -206,6 +213,42 @@ export class OutputDir {
     this.live.set(streamKey(base, dead), live);
   }
 
+  /** A writer opened a new segment (monotonic ms): it counts as open until it has its final name. */
+  segmentOpened(s: SegmentName, at: number): void {
+    this.openSince.set(closedKey(s), at);
+  }
+
+  /**
+   * Closes segments continued from before this start that no writer has taken up (their consumer has had no
+   * message of this table since): OUTPUT_CLOSE_EVERY closes every open segment, not only those being written.
+   */
+  async closeLeftOpen(): Promise<void> {
+    for (const [stream, live] of [...this.live]) {
+      this.live.delete(stream);
+      const dead = stream.endsWith('.deadletter');
+      const base = dead ? stream.slice(0, -'.deadletter'.length) : stream;
+      const seg: SegmentName = { base, seq: live.seq, dead, state: 'open' };
+      if (live.lines === 0) {
+        await unlink(this.path(seg)).catch(ignoreMissing); // an empty file a crash left: nothing to close
+        this.openSince.delete(closedKey(seg));
+        continue;
+      }
+      await this.close(seg, live.lines, live.bytes);
+    }
+  }
+
+  /** A segment deleted under its writer is no longer open here (its lines are written again elsewhere). */
+  segmentGone(s: SegmentName): void {
+    this.openSince.delete(closedKey(s));
+  }
+
+  /** When the oldest of this supervisor's segments still open here was opened (Infinity when none is). */
+  oldestOpenSince(): number {
+    let oldest = Infinity;
+    for (const at of this.openSince.values()) oldest = Math.min(oldest, at);
+    return oldest;
+  }
+
   nextSeq(base: string, dead: boolean): number {
     const stream = streamKey(base, dead);
     const seq = (this.manifest.seqs[stream] ?? 0) + 1;
@@ -251,7 +294,7 @@ export class OutputDir {
   private track(work: Promise<void>, s: SegmentName): void {
     const key = closedKey(s);
     this.closing.add(key);
-    const p = work.catch((err: Error) => {
+    const p = work.then(() => { this.openSince.delete(key); }, (err: Error) => {
       // The `.open` file stays: the next start finishes closing it.
       this.log?.error(`closing segment ${segmentFile(s)} failed (${err.message}); the next start finishes it`);
     }).finally(() => {

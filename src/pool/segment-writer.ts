@@ -60,6 +60,7 @@ export class SegmentWriter {
     await this.fh!.close().catch(() => undefined);
     this.fh = undefined;
     this.live = undefined;
+    this.out.segmentGone(this.seg!);
     throw new OutputWriteError(`${path} was deleted or replaced while being written; the consumer starts a new segment and ` +
       'writes the uncommitted lines again (take only closed segments, *.jsonl and *.jsonl.gz, from OUTPUT_DIR)', { retriable: true });
   }
@@ -69,7 +70,8 @@ export class SegmentWriter {
     const live = this.live;
     if (!this.fh || !live || live.lines === 0 || this.dirty) return;
     const { maxBytes, maxAgeMs } = this.out.policy;
-    if (live.bytes >= maxBytes || now - live.openedMs >= maxAgeMs) await this.closeSegment();
+    const requested = (live.openedMono ?? 0) < this.out.closeOpenedBefore;
+    if (live.bytes >= maxBytes || now - live.openedMs >= maxAgeMs || requested) await this.closeSegment();
   }
 
   /** Stops writing; the open segment stays open for the next writer of this stream (after a restart too). */
@@ -98,7 +100,10 @@ export class SegmentWriter {
 
   private async openSegment(): Promise<FileHandle> {
     if (this.fh) return this.fh;
-    this.live ??= { seq: this.out.nextSeq(this.base, this.dead), bytes: 0, lines: 0, openedMs: Date.now() };
+    if (!this.live) {
+      this.live = { seq: this.out.nextSeq(this.base, this.dead), bytes: 0, lines: 0, openedMs: Date.now(), openedMono: performance.now() };
+      this.out.segmentOpened({ base: this.base, seq: this.live.seq, dead: this.dead, state: 'open' }, this.live.openedMono!);
+    }
     this.seg = { base: this.base, seq: this.live.seq, dead: this.dead, state: 'open' };
     const path = this.out.path(this.seg);
     try {

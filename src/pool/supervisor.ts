@@ -14,6 +14,7 @@ import { createPoolMetrics, type PoolMetrics } from './metrics.js';
 import { StandaloneKafkaProbe } from '../sink/probe.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
+import { MarkProbe } from './mark-probe.js';
 import { OutputInUseError, OutputLock } from './output-lock.js';
 import { TableDirs } from './table-outputs.js';
 
@@ -39,6 +40,8 @@ export class Supervisor {
   private shortSinceMs: number | undefined;
   private everConnected = false;
   readonly metrics: PoolMetrics;
+  /** The completeness mark's probe, once started. */
+  mark: MarkProbe | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.log = deps.logger.child({ component: 'pool' });
@@ -121,9 +124,12 @@ export class Supervisor {
     if (outage) this.log.warn(`${outage}; the consumers wait for it`);
     const decoder = new Decoder(this.deps.registry, { seedTopic: config.kafka.topic, rule: config.pool.discount });
     const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, dirs));
+    this.mark = new MarkProbe({ config, dirs, log: this.log, metrics: this.metrics });
+    this.mark.start();
     try {
       await Promise.all(slots);
     } finally {
+      await this.mark.stop();
       await this.probe.stop();
       await dirs.drain();
     }

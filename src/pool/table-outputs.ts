@@ -55,6 +55,17 @@ export class TableDirs {
   async drain(): Promise<void> {
     await Promise.all(this.opened().map((d) => d.drain()));
   }
+
+  /** When the oldest segment this supervisor has open in any table's folder was opened (monotonic ms). */
+  oldestOpenSince(): number {
+    return Math.min(Infinity, ...this.opened().map((d) => d.oldestOpenSince()));
+  }
+
+  /** Every segment open now closes at its writer's next turn (OUTPUT_CLOSE_EVERY). */
+  async closeAllOpen(now = performance.now()): Promise<void> {
+    for (const d of this.opened()) d.closeOpenedBefore = now;
+    await Promise.all(this.opened().map((d) => d.closeLeftOpen()));
+  }
 }
 
 /** One table's output for one consumer slot. */
