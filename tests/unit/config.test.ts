@@ -101,3 +101,13 @@ test('captured tables: the seed table by default (MYSQL_DATABASE.MYSQL_TABLE), n
   assert.throws(() => loadConfig({ KEYLESS_TABLES: 'ignore' }), /^ConfigError: KEYLESS_TABLES="ignore": expected one of refuse, partition-zero/);
   assert.throws(() => loadConfig({ WATERMARK_COLUMNS: 'orders:updated_at' }), /^ConfigError: WATERMARK_COLUMNS: "orders:updated_at" is not db\.table:column/);
 });
+
+test('the completeness mark every 5 s by default; OUTPUT_CLOSE_EVERY takes s, m or h from 1 s to 24 h, or 0', () => {
+  assert.equal(loadConfig({}).pool.markEveryMs, 5000);
+  assert.equal(loadConfig({}).pool.closeEveryMs, 0);
+  assert.equal(loadConfig({ OUTPUT_CLOSE_EVERY: '15m' }).pool.closeEveryMs, 900_000);
+  assert.equal(loadConfig({ OUTPUT_CLOSE_EVERY: '1h' }).pool.closeEveryMs, 3_600_000);
+  for (const bad of ['15', '0s', '25h', '1.5h', 'hourly']) {
+    assert.throws(() => loadConfig({ OUTPUT_CLOSE_EVERY: bad }), /OUTPUT_CLOSE_EVERY=.* is not a duration from 1s to 24h/, bad);
+  }
+});
