@@ -74,6 +74,9 @@ export interface SegmentPolicy {
   /** A non-empty segment open this long is closed. */
   maxAgeMs: number;
   gzip: boolean;
+  /** What a closed segment becomes: JSON lines (as written), a typed Parquet file, or both. */
+  format: 'jsonl' | 'parquet' | 'both';
+  parquetCompression: 'zstd' | 'snappy';
   /** Closed segments older than this are deleted; 0 keeps them. */
   retentionMs: number;
   /** Oldest closed segments are deleted while all of them take more than this; 0 keeps them. */
@@ -190,6 +193,8 @@ export const DEFAULTS = {
   OUTPUT_RETENTION_HOURS: '0',
   OUTPUT_RETENTION_GIB: '0',
   OUTPUT_FILE_MODE: '0640',
+  OUTPUT_FORMAT: 'jsonl',
+  OUTPUT_PARQUET_COMPRESSION: 'zstd',
   OUTPUT_MARK_SECONDS: '5',
   OUTPUT_CLOSE_EVERY: '0',
   METRICS_HOST: '127.0.0.1',
@@ -537,6 +542,8 @@ export function parseSettings(env: Settings): Config {
         maxBytes: int(env, 'OUTPUT_SEGMENT_MIB', 1, 1_048_576) * 1_048_576,
         maxAgeMs: int(env, 'OUTPUT_SEGMENT_MINUTES', 1, 525_600) * 60_000,
         gzip: bool(env, 'OUTPUT_GZIP'),
+        format: oneOf(env, 'OUTPUT_FORMAT', ['jsonl', 'parquet', 'both'] as const, (v) => v.toLowerCase()),
+        parquetCompression: oneOf(env, 'OUTPUT_PARQUET_COMPRESSION', ['zstd', 'snappy'] as const, (v) => v.toLowerCase()),
         retentionMs: int(env, 'OUTPUT_RETENTION_HOURS', 0, 876_000) * 3_600_000,
         retentionBytes: int(env, 'OUTPUT_RETENTION_GIB', 0, 1_048_576) * 1_073_741_824,
         fileMode: fileMode(env, 'OUTPUT_FILE_MODE'),

@@ -253,13 +253,18 @@ export async function outputStatus(config: Config, dir = config.pool.outputDir):
     const names = (await readdir(dir)).sort();
     // Closed segments' line counts come from the manifest: status stays quick whatever the history.
     const known = Object.assign({}, ...[await readManifest(dir), ...await readOtherManifests(dir)].map((m) => m.closed)) as Record<string, { lines: number }>;
+    // With OUTPUT_FORMAT=both a segment is two files: its lines count once.
+    const counted = new Set<string>();
     for (const file of names) {
       const s = parseSegment(file);
       const isOpen = s?.state === 'open';
       if (!isOpen && !isClosedOutput(file)) continue;
       const bytes = (await stat(join(dir, file))).size;
-      const entry = known[s ? closedKey(s) : file];
-      const lines = !isOpen && entry ? entry.lines : file.endsWith('.gz') ? 0 : await countLines(join(dir, file));
+      const key = s ? closedKey(s) : file;
+      const entry = known[key];
+      const again = !isOpen && counted.has(key);
+      counted.add(key);
+      const lines = again ? 0 : !isOpen && entry ? entry.lines : file.endsWith('.gz') || file.endsWith('.parquet') ? 0 : await countLines(join(dir, file));
       if (isOpen) status.open.push({ file, lines, bytes });
       else {
         status.closed.files++;

@@ -5,6 +5,7 @@
  * caller commits only after this resolves.
  */
 import type Kafka from 'node-rdkafka';
+import type { ParquetPlan } from '../codec/parquet-column.js';
 import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { PoisonError, type Decoder } from './decoder.js';
@@ -36,6 +37,10 @@ interface Pending {
   deadText: string;
   lines: number;
   dead: number;
+  /** Messages whose lines are in `text`: noted in the index once durable. */
+  lineMsgs: Kafka.Message[];
+  /** With Parquet output: the columns of the lines in `text`. */
+  plan?: ParquetPlan;
 }
 
 export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promise<Kafka.TopicPartitionOffset[]> {
@@ -45,7 +50,7 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
     next.set(`${m.topic}:${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
     let p = byTopic.get(m.topic);
     if (!p) {
-      p = { out: await t.outputOf(m.topic), fresh: [], text: '', deadText: '', lines: 0, dead: 0 };
+      p = { out: await t.outputOf(m.topic), fresh: [], text: '', deadText: '', lines: 0, dead: 0, lineMsgs: [] };
       byTopic.set(m.topic, p);
     }
     if (m.offset <= p.out.dir.index.written(m.topic, m.partition)) t.stats.skipped++;
@@ -57,14 +62,12 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
   await t.decoder.prepare(pending.flatMap((p) => p.fresh.map((m) => m.value!)));
   const times: number[] = [];
   for (const p of pending) {
+    const typed = p.out.dir.policy.format !== 'jsonl';
     for (const m of p.fresh) {
       const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
+      let line: string;
       try {
-        p.text += t.decoder.lineOf(m.topic, m.value!, meta);
-        const tsMs = t.decoder.lastTsMs;
-        if (typeof tsMs === 'number') times.push(tsMs);
-        t.stats.lines++;
-        p.lines++;
+        line = t.decoder.lineOf(m.topic, m.value!, meta);
       } catch (err) {
         if (!(err instanceof PoisonError)) throw err;
         p.deadText += `${JSON.stringify({
@@ -74,10 +77,24 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
         t.stats.deadLetters++;
         p.dead++;
         t.log.warn(`dead-lettered ${m.topic}/${m.partition}@${m.offset}: ${err.message}`);
+        continue;
       }
+      if (typed) {
+        // A segment holds lines of one set of columns (a Parquet file has one schema): a schema change
+        // mid-batch writes what came before it first, then starts a new segment.
+        const plan = t.decoder.lastPlan();
+        if (p.plan && p.plan.key !== plan.key) await appendLines(p);
+        p.plan = plan;
+      }
+      p.text += line;
+      p.lineMsgs.push(m);
+      const tsMs = t.decoder.lastTsMs;
+      if (typeof tsMs === 'number') times.push(tsMs);
+      t.stats.lines++;
+      p.lines++;
     }
   }
-  await Promise.all(pending.flatMap((p) => [p.out.lines.append(p.text, p.lines), p.out.dead.append(p.deadText, p.dead)]));
+  await Promise.all(pending.flatMap((p) => [startSegmentFor(p).then(() => p.out.lines.append(p.text, p.lineMsgs.length)), p.out.dead.append(p.deadText, p.dead)]));
   crashPoint('pool.appended');
   await Promise.all(pending.flatMap((p) => [p.out.lines.sync(), p.out.dead.sync()]));
   // Only durable lines are in the index: a segment's manifest entry copies it.
@@ -87,4 +104,21 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
   await Promise.all(pending.flatMap((p) => [p.out.lines.rotateIfDue(), p.out.dead.rotateIfDue()]));
   crashPoint('pool.synced');
   return [...next.values()];
+}
+
+/** With Parquet output, the open segment must hold lines of the pending lines' columns: else it is closed first. */
+async function startSegmentFor(p: Pending): Promise<void> {
+  if (!p.plan || p.text === '') return;
+  p.out.lines.usePlan(p.plan);
+  if (p.out.lines.needsNewSegment(p.plan)) await p.out.lines.closeForPlan();
+}
+
+/** Writes the lines gathered so far durably and notes them, so the segment holding them may close. */
+async function appendLines(p: Pending): Promise<void> {
+  await startSegmentFor(p);
+  await p.out.lines.append(p.text, p.lineMsgs.length);
+  await p.out.lines.sync();
+  for (const m of p.lineMsgs) p.out.dir.index.note(m.topic, m.partition, m.offset);
+  p.text = '';
+  p.lineMsgs = [];
 }

@@ -12,7 +12,8 @@ import type { Registry } from '../codec/registry.js';
 import { BASE_SCHEMA } from '../codec/value-schema.js';
 import { unframe } from '../codec/wire.js';
 import { PipelineError } from '../errors.js';
-import { productLines, tableLines, type LineMaker } from './lines.js';
+import type { ParquetPlan } from '../codec/parquet-column.js';
+import { productLines, productPlan, tableLines, tablePlan, type LineMaker } from './lines.js';
 import type { DiscountRule } from './transform.js';
 
 export class PoisonError extends PipelineError {}
@@ -25,6 +26,8 @@ interface Writer {
   /** The same, once made, without a look-up per message. */
   seedLines?: LineMaker;
   tableLines?: LineMaker;
+  /** Parquet columns of its lines, by kind, made on first use. */
+  plans?: Map<string, ParquetPlan>;
 }
 
 export class Decoder {
@@ -49,10 +52,27 @@ export class Decoder {
 
   /** The source's read time (ms) of the value lineOf() decoded last: for end-to-end latency. */
   lastTsMs: unknown;
+  private lastWriter: Writer | undefined;
+  private lastSeed = false;
+
+  /** The Parquet columns of the line lineOf() made last (its writer schema's, for its table's kind). */
+  lastPlan(): ParquetPlan {
+    const w = this.lastWriter!;
+    const kind = this.lastSeed ? 'seed' : 'table';
+    w.plans ??= new Map();
+    let plan = w.plans.get(kind);
+    if (!plan) {
+      plan = this.lastSeed ? productPlan(w.schema) : tablePlan(w.schema);
+      w.plans.set(kind, plan);
+    }
+    return plan;
+  }
 
   /** Decodes a value whose schema prepare() has seen, into its line; throws PoisonError for what can never decode. */
   lineOf(topic: string, value: Buffer, meta: { topic: string; partition: number; offset: number }): string {
     const { record, lines } = this.decodeReady(topic, value);
+    this.lastWriter = this.ready.get(value.readUInt32BE(1)) as Writer;
+    this.lastSeed = topic === this.o.seedTopic;
     this.lastTsMs = record.ts_ms ?? record.__ts_ms;
     return lines(record, meta);
   }

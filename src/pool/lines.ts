@@ -5,6 +5,7 @@
  */
 import { parseColumnType, type ColumnSpec } from '../codec/column.js';
 import { jsonWriterFor, type JsonWriter } from '../codec/json-column.js';
+import { META_COLUMN, parquetColumnFor, parquetColumnForAvro, planOf, type ParquetColumn, type ParquetPlan } from '../codec/parquet-column.js';
 import { META_FIELDS } from '../codec/table-shape.js';
 import { BASE_SCHEMA } from '../codec/value-schema.js';
 import { toJsonLine, transform, type DiscountRule, type Meta } from './transform.js';
@@ -27,6 +28,38 @@ function fieldWriter(field: SchemaField): JsonWriter {
     return jsonWriterFor(spec);
   }
   return plainWriter(typeof t === 'object' ? t.type : t ?? 'string');
+}
+
+/** A field's Parquet column, by the same MySQL type (or Avro type) its JSON writer goes by. */
+function fieldColumn(field: SchemaField): ParquetColumn {
+  const name = field.column ?? field.name;
+  const branches = Array.isArray(field.type) ? field.type : [field.type];
+  const t = branches.find((b) => b !== 'null') as string | { type: string; mysql?: string } | undefined;
+  if (t && typeof t === 'object' && typeof t.mysql === 'string') {
+    try {
+      return parquetColumnFor(name, parseColumnType(name, t.mysql, /binary|blob|geometry|bit|vector/.test(t.mysql) ? null : 'utf8mb4'));
+    } catch {
+      return parquetColumnForAvro(name, t.type);
+    }
+  }
+  return parquetColumnForAvro(name, typeof t === 'object' ? t.type : t ?? 'string');
+}
+
+/** The columns of product's lines: the transform's fields, the columns beyond the seed's, `op`, `_meta`. */
+export function productPlan(writerSchema: { fields: SchemaField[] }): ParquetPlan {
+  const extra = writerSchema.fields.filter((f) => !SEED_FIELDS.has(f.name));
+  return planOf([
+    { name: 'id', read: 'INTEGER' }, { name: 'name', read: 'VARCHAR' }, { name: 'category', read: 'VARCHAR' },
+    { name: 'price', read: 'DOUBLE' }, { name: 'list_price', read: 'DOUBLE' }, { name: 'discount_percent', read: 'DOUBLE' },
+    { name: 'last_updated', read: 'TIMESTAMPTZ' },
+    ...extra.map(fieldColumn), { name: 'op', read: 'VARCHAR' }, META_COLUMN,
+  ]);
+}
+
+/** The columns of any other table's lines. */
+export function tablePlan(writerSchema: { fields: SchemaField[] }): ParquetPlan {
+  const meta = new Set<string>(Object.values(META_FIELDS));
+  return planOf([...writerSchema.fields.filter((f) => !meta.has(f.name)).map(fieldColumn), { name: 'op', read: 'VARCHAR' }, META_COLUMN]);
 }
 
 function plainWriter(avroType: string): JsonWriter {

@@ -10,16 +10,18 @@
  *                                                        -> crash: a `.gz.tmp` is removed and compression redone.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { SegmentPolicy } from '../config.js';
 import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
+import { planOf, type ParquetColumn, type ParquetPlan } from '../codec/parquet-column.js';
 import { OutputIndex, repairTornTail, scanAppended, scanFile } from './output-index.js';
+import { scanParquet, writeParquet } from './parquet.js';
 import { readManifest, readOtherManifests, syncDir, writeManifest, type Manifest } from './segment-manifest.js';
-import { closedKey, isLegacyOutput, parseSegment, segmentFile, streamKey, type SegmentName } from './segment-name.js';
+import { closedKey, columnsFile, isLegacyOutput, parseSegment, segmentFile, streamKey, type SegmentName } from './segment-name.js';
 
 /** The segment a writer continues after a restart. */
 export interface LiveSegment {
@@ -29,6 +31,8 @@ export interface LiveSegment {
   openedMs: number;
   /** Monotonic ms when this process opened it; absent for one from before this start. */
   openedMono?: number;
+  /** With Parquet output: the columns its lines follow (from its columns file, for one continued after a restart). */
+  plan?: ParquetPlan;
 }
 
 export interface ScanReport {
@@ -82,18 +86,19 @@ export class OutputDir {
         const stream = streamKey(s.base, s.dead);
         m.seqs[stream] = Math.max(m.seqs[stream] ?? 0, s.seq);
         if (s.state === 'open') opens.set(stream, [...(opens.get(stream) ?? []), s]);
-        if (s.state === 'gz-tmp') await unlink(join(this.dir, name)); // a compression cut short; redone below
+        // A compression or a Parquet file cut short: redone below.
+        if (s.state === 'gz-tmp' || s.state === 'parquet-tmp') await unlink(join(this.dir, name));
       }
     }
     const scan = async (name: string, repair: boolean) => {
       if (repair) report.repairedBytes += await repairTornTail(join(this.dir, name));
-      const found = await scanFile(join(this.dir, name));
+      const found = name.endsWith('.parquet') ? await scanParquet(join(this.dir, name)) : await scanFile(join(this.dir, name));
       report.scannedFiles++;
       report.scannedLines += found.lines;
       return found;
     };
     const account = async (key: string, name: string, closedAtMs: number) => {
-      const found = await scan(name, !name.endsWith('.gz'));
+      const found = await scan(name, !name.endsWith('.gz') && !name.endsWith('.parquet'));
       for (const [k, offset] of Object.entries(found.written)) m.written[k] = Math.max(m.written[k] ?? -1, offset);
       m.closed[key] = { lines: found.lines, bytes: (await stat(join(this.dir, name))).size, closedAt: new Date(closedAtMs).toISOString() };
       changed = true;
@@ -125,7 +130,8 @@ export class OutputDir {
           const found = await scan(name, true);
           this.index.noteAll(found.written);
           const st = await stat(join(this.dir, name));
-          this.live.set(stream, { seq: s.seq, bytes: st.size, lines: found.lines, openedMs: st.birthtimeMs || st.mtimeMs });
+          const plan = await this.readPlan(s);
+          this.live.set(stream, { seq: s.seq, bytes: st.size, lines: found.lines, openedMs: st.birthtimeMs || st.mtimeMs, ...(plan ? { plan } : {}) });
           report.lines += found.lines;
         } else {
           await account(key, name, Date.now());
@@ -137,13 +143,13 @@ export class OutputDir {
     const known = (key: string) => m.closed[key] !== undefined || others.some((o) => o.closed[key] !== undefined);
     for (const name of names) {
       const s = parseSegment(name);
-      const closed = s ? s.state === 'closed' || s.state === 'gz' : isLegacyOutput(name);
+      const closed = s ? s.state === 'closed' || s.state === 'gz' || s.state === 'parquet' : isLegacyOutput(name);
       const key = s ? closedKey(s) : name;
       if (closed && !known(key)) await account(key, name, (await stat(join(this.dir, name))).mtimeMs);
     }
     for (const manifest of [m, ...others]) {
       for (const [key, c] of Object.entries(manifest.closed)) {
-        if (present.has(key) || present.has(`${key}.gz`)) report.closedFiles++;
+        if (present.has(key) || present.has(`${key}.gz`) || present.has(parquetOf(key))) report.closedFiles++;
         report.lines += c.lines;
       }
       this.index.noteAll(manifest.written);
@@ -280,15 +286,73 @@ export class OutputDir {
     await this.queue.catch(() => undefined);
   }
 
-  /** Step 3 of closing: in the background when compressing, since it takes seconds per segment. */
+  /**
+   * Step 3 of closing, in the background (compressing and Parquet take seconds per segment): the Parquet file
+   * first when one is wanted (`.parquet.tmp`, fsync, rename), then the JSON lines' final name (renamed, or
+   * compressed), or with Parquet alone the `.open` file removed. A Parquet file that cannot be written leaves
+   * the segment as JSON lines: its lines are never lost to a conversion.
+   */
   private finish(s: SegmentName): void {
-    const from = this.path({ ...s, state: 'open' });
-    if (!this.policy.gzip) {
-      const done = rename(from, this.path({ ...s, state: 'closed' })).then(() => syncDir(this.dir));
-      this.track(done, s);
-      return;
+    this.track((async () => {
+      const from = this.path({ ...s, state: 'open' });
+      const wanted = this.policy.format !== 'jsonl' && !s.dead;
+      const parquet = wanted && await this.toParquet(s, from).catch((err: Error) => {
+        this.log?.error(`${err.message}; ${segmentFile(s)} is kept as JSON lines`);
+        return false;
+      });
+      if (parquet && this.policy.format === 'parquet') {
+        await unlink(from).catch(ignoreMissing);
+        await syncDir(this.dir);
+      } else if (this.policy.gzip) await this.compress(s, from);
+      else {
+        await rename(from, this.path({ ...s, state: 'closed' }));
+        await syncDir(this.dir);
+      }
+      if (wanted) await unlink(join(this.dir, columnsFile(s))).catch(ignoreMissing);
+      await this.noteSize(s);
+    })(), s);
+  }
+
+  /** The segment's Parquet file; false when its columns are unknown (written before OUTPUT_FORMAT asked for it). */
+  private async toParquet(s: SegmentName, from: string): Promise<boolean> {
+    const out = this.path({ ...s, state: 'parquet' });
+    if (await stat(out).then(() => true, () => false)) return true;
+    const plan = await this.readPlan(s);
+    if (!plan) {
+      this.log?.warn(`${segmentFile(s)} has no columns file (it was opened before OUTPUT_FORMAT asked for Parquet): kept as JSON lines only`);
+      return false;
     }
-    this.track(this.compress(s, from), s);
+    const tmp = this.path({ ...s, state: 'parquet-tmp' });
+    await writeParquet(from, tmp, plan, this.policy.parquetCompression);
+    const fh = await open(tmp, 'r');
+    try {
+      await fh.chmod(this.policy.fileMode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    crashPoint('segment.parquet-written');
+    await rename(tmp, out);
+    await syncDir(this.dir);
+    return true;
+  }
+
+  private async readPlan(s: SegmentName): Promise<ParquetPlan | undefined> {
+    try {
+      return planOf(JSON.parse(await readFile(join(this.dir, columnsFile(s)), 'utf8')) as ParquetColumn[]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Retention by size counts what is on disk: the manifest entry takes the closed files' sizes (saved with the next change). */
+  private async noteSize(s: SegmentName): Promise<void> {
+    let size = 0;
+    for (const state of ['closed', 'gz', 'parquet'] as const) size += await stat(this.path({ ...s, state })).then((st) => st.size, () => 0);
+    await this.serially(async () => {
+      const entry = this.manifest.closed[closedKey(s)];
+      if (entry && size > 0) entry.bytes = size;
+    });
   }
 
   private track(work: Promise<void>, s: SegmentName): void {
@@ -322,11 +386,6 @@ export class OutputDir {
     }
     crashPoint('segment.renamed');
     await unlink(from);
-    const size = (await stat(gz)).size;
-    await this.serially(async () => {
-      const entry = this.manifest.closed[closedKey(s)];
-      if (entry) entry.bytes = size; // retention by size counts what is on disk; saved with the next change
-    });
   }
 
   /** Deletes closed segments past the retention settings (never an open one). */
@@ -349,7 +408,7 @@ export class OutputDir {
       }
       if (drop.length === 0) return;
       for (const key of drop) {
-        for (const name of [key, `${key}.gz`]) await unlink(join(this.dir, name)).catch(ignoreMissing);
+        for (const name of [key, `${key}.gz`, parquetOf(key)]) await unlink(join(this.dir, name)).catch(ignoreMissing);
         delete m.closed[key];
       }
       await this.save();
@@ -366,6 +425,11 @@ export class OutputDir {
     this.queue = run;
     return run;
   }
+}
+
+/** A closed segment's Parquet file, by the name the manifest knows it by (`….jsonl`). */
+function parquetOf(key: string): string {
+  return key.endsWith('.jsonl') ? `${key.slice(0, -'.jsonl'.length)}.parquet` : key;
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {

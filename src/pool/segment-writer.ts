@@ -3,10 +3,13 @@
  * fsyncs on demand, and closes it when it is big or old enough, after a batch is durable. The next segment
  * is created only when there is something to write, so an idle consumer leaves no empty files.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ParquetPlan } from '../codec/parquet-column.js';
 import { PipelineError } from '../errors.js';
+import { syncDir } from './segment-manifest.js';
 import type { LiveSegment, OutputDir } from './output-dir.js';
-import type { SegmentName } from './segment-name.js';
+import { columnsFile, type SegmentName } from './segment-name.js';
 
 export class OutputWriteError extends PipelineError {}
 
@@ -17,9 +20,36 @@ export class SegmentWriter {
   private seg: SegmentName | undefined;
   private live: LiveSegment | undefined;
   private dirty = false;
+  /** With Parquet output: the columns of the lines about to be appended (a new segment records them). */
+  private plan: ParquetPlan | undefined;
 
   constructor(private readonly out: OutputDir, private readonly base: string, private readonly dead: boolean) {
     this.live = out.takeLive(base, dead);
+  }
+
+  /**
+   * With Parquet output a segment holds lines of one plan: true when the open segment has lines of another (or of
+   * an unknown one, continued from before this start), which must then be made durable, indexed and closed first.
+   */
+  needsNewSegment(plan: ParquetPlan): boolean {
+    const live = this.live;
+    return live !== undefined && live.lines > 0 && live.plan?.key !== plan.key;
+  }
+
+  /** The plan of the lines appended next; a segment opened for them records it. */
+  usePlan(plan: ParquetPlan): void {
+    this.plan = plan;
+  }
+
+  /** Closes the open segment now (durable and indexed already): its lines' plan is not the next lines'. */
+  async closeForPlan(): Promise<void> {
+    if (this.dirty) await this.sync();
+    if (this.fh && this.live && this.live.lines > 0) await this.closeSegment();
+    else if (this.live && this.live.lines > 0) {
+      // Continued from before this start and not reopened yet: close it as it is.
+      await this.openSegment();
+      await this.closeSegment();
+    }
   }
 
   /** Appends whole lines; a failed append is cut back, so no torn line is left in the middle of a segment. */
@@ -103,6 +133,10 @@ export class SegmentWriter {
     if (!this.live) {
       this.live = { seq: this.out.nextSeq(this.base, this.dead), bytes: 0, lines: 0, openedMs: Date.now(), openedMono: performance.now() };
       this.out.segmentOpened({ base: this.base, seq: this.live.seq, dead: this.dead, state: 'open' }, this.live.openedMono!);
+      if (this.plan && !this.dead && this.out.policy.format !== 'jsonl') {
+        this.live.plan = this.plan;
+        await this.recordPlan({ base: this.base, seq: this.live.seq, dead: false, state: 'open' }, this.plan);
+      }
     }
     this.seg = { base: this.base, seq: this.live.seq, dead: this.dead, state: 'open' };
     const path = this.out.path(this.seg);
@@ -119,6 +153,24 @@ export class SegmentWriter {
       throw this.failed('opening', err);
     }
     return this.fh;
+  }
+
+  /** The segment's columns beside it, durable before its first line: closing it after a crash needs them. */
+  private async recordPlan(seg: SegmentName, plan: ParquetPlan): Promise<void> {
+    const path = join(this.out.dir, columnsFile(seg));
+    try {
+      const fh = await open(`${path}.tmp`, 'w', this.out.policy.fileMode);
+      try {
+        await fh.writeFile(JSON.stringify(plan.columns));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(`${path}.tmp`, path);
+      await syncDir(this.out.dir);
+    } catch (err) {
+      throw this.failed('recording the columns of', err);
+    }
   }
 
   private failed(doing: string, err: unknown): OutputWriteError {

@@ -26,7 +26,7 @@ function outputFiles(dir: string, kind: 'lines' | 'dead'): string[] {
   return readdirSync(dir).filter((f) => {
     const s = parseSegment(f);
     const dead = s ? s.dead : f.endsWith('.deadletter.jsonl');
-    return (s ? s.state !== 'gz-tmp' : f.endsWith('.jsonl')) && dead === (kind === 'dead');
+    return (s ? s.state === 'open' || s.state === 'closed' || s.state === 'gz' : f.endsWith('.jsonl')) && dead === (kind === 'dead');
   }).sort();
 }
 

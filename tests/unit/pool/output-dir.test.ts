@@ -12,7 +12,7 @@ import { OutputWriteError, SegmentWriter } from '../../../src/pool/segment-write
 
 const line = (partition: number, offset: number) => `${JSON.stringify({ id: 1, _meta: { topic: 't', partition, offset } })}\n`;
 const policy = (over: Partial<SegmentPolicy> = {}): SegmentPolicy => ({
-  maxBytes: 1 << 30, maxAgeMs: 3_600_000, gzip: false, retentionMs: 0, retentionBytes: 0, fileMode: 0o640, ...over,
+  maxBytes: 1 << 30, maxAgeMs: 3_600_000, gzip: false, format: 'jsonl', parquetCompression: 'zstd', retentionMs: 0, retentionBytes: 0, fileMode: 0o640, ...over,
 });
 const files = (dir: string) => readdirSync(dir).filter((n) => n !== MANIFEST_FILE).sort();
 
