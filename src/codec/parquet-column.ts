@@ -5,7 +5,7 @@
  *
  * Exactness: DuckDB's JSON reader parses a fractional number as a double, so a DECIMAL of more than 15 digits is
  * taken from the line's text instead (`raw`); 15 digits always survive a double. Integers of every width are
- * parsed exactly. Binary values are base64 in the line, TIME may exceed 24 hours (an INTERVAL here).
+ * parsed exactly. Binary values are base64 in the line; TIME becomes signed microseconds (BIGINT).
  */
 import type { ColumnSpec } from './column.js';
 
@@ -52,7 +52,9 @@ export function parquetColumnFor(name: string, c: ColumnSpec): ParquetColumn {
     case 'date': return { name, read: 'DATE' };
     case 'datetime': return { name, read: 'TIMESTAMP' };
     case 'timestamp': return { name, read: 'TIMESTAMPTZ' };
-    case 'time': return { name, read: 'VARCHAR', cast: 'CAST($ AS INTERVAL)' };
+    // MySQL's TIME spans ±838 hours with microseconds: Parquet's TIME stops at 24 hours and its INTERVAL holds
+    // neither a sign nor microseconds. Signed microseconds, exact.
+    case 'time': return { name, read: 'VARCHAR', cast: "epoch_us(TIMESTAMP '1970-01-01 00:00:00' + CAST($ AS INTERVAL))" };
     case 'json': return { name, read: 'JSON' };
     case 'binary': case 'varbinary': case 'blob': case 'vector':
       return { name, read: 'VARCHAR', cast: 'from_base64($)' };

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { RowDataPacket } from 'mysql2';
 import { startCommand } from './process.js';
 import { countLines, readOutput, startPool, stopPool } from './pool-helpers.js';
@@ -15,13 +16,14 @@ import { startSource, stopSource, waitCaughtUp, waitFor } from './source-helpers
 import { capturedTables, tableDir } from './tables-helpers.js';
 import { columns, rows, ZERO_DATES, type Column } from '../fixtures/typed-table.js';
 
-test('every column type: binlog and backfill lines are identical, and each value is what the server holds', async (t) => {
+test('every column type: binlog and backfill lines are identical, each value is what the server holds, and its Parquet column holds the same value typed', async (t) => {
   const probe = await capturedTables(t, {});
   const [[version]] = await probe.admin.query<RowDataPacket[]>('SELECT VERSION() AS v');
   const mariadb = /mariadb/i.test(String(version!.v));
   const cols = columns(mariadb);
   const names = Object.keys(cols);
-  const e = await capturedTables(t, { typed: `id INT PRIMARY KEY, ${names.map((n) => `${n} ${cols[n]!.def}`).join(', ')}` });
+  const e = await capturedTables(t, { typed: `id INT PRIMARY KEY, ${names.map((n) => `${n} ${cols[n]!.def}`).join(', ')}` },
+    { OUTPUT_FORMAT: 'both', OUTPUT_MARK_SECONDS: '1', OUTPUT_CLOSE_EVERY: '1s' });
   const table = e.tables.typed!;
   const source = startSource(e.env as never);
   t.after(() => stopSource(source, 'SIGKILL'));
@@ -45,6 +47,9 @@ test('every column type: binlog and backfill lines are identical, and each value
   t.after(() => stopPool(pool, 'SIGKILL'));
   const dir = tableDir(e, table);
   await waitFor(`${2 * ids} lines`, async () => countLines(dir) === 2 * ids, 90_000);
+  // OUTPUT_CLOSE_EVERY closes the segments, and each closed one gets its Parquet file.
+  await waitFor('every line in a Parquet file', async () => (await parquetRows(dir)) === 2 * ids, 60_000)
+    .catch((err: Error) => { throw new Error(`${err.message}\n${pool.output().split('\n').filter((l) => /error|warn/.test(l)).slice(-5).join('\n')}`); });
   assert.equal(await stopPool(pool), 0);
 
   const raw = readOutput(dir).map((l) => l.line as unknown as Record<string, unknown>);
@@ -75,7 +80,63 @@ test('every column type: binlog and backfill lines are identical, and each value
       }
     }
   }
+
+  // Each Parquet value is the line's value, typed: compared in DuckDB with the line's own text cast to the column's
+  // type (base64 decoded for BLOB, TIME's text as INTERVAL), so no value passes through a JavaScript number.
+  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  const files = parquetFilesOf(dir);
+  const types = Object.fromEntries((await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlList(files)})`)).getRowObjectsJS()
+    .map((r) => [String(r.column_name), String(r.column_type)]));
+  assert.deepEqual([types.bi, types.bu, types.d2, types.d, types.f, types.dtt, types.ts, types.tm, types.bl, types.j, types.y],
+    ['BIGINT', 'UBIGINT', 'DECIMAL(10,2)', 'VARCHAR', 'FLOAT', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'BIGINT', 'BLOB', 'JSON', 'SMALLINT'],
+    'the columns carry the MySQL types (DECIMAL(65,30) is wider than Parquet readers take: its exact text; TIME as signed microseconds)');
+  const mismatches: string[] = [];
+  for (const text of texts) {
+    const meta = JSON.parse(text)._meta as { partition: number; offset: number };
+    for (const n of ['id', ...names]) {
+      const rawText = rawValue(text, n);
+      const type = types[n]!;
+      const expected = rawText === 'null' ? 'NULL' : n === 'tm' ? `CAST('${timeMicros(JSON.parse(rawText) as string)}' AS BIGINT)` : expectedSql(type, rawText);
+      const [row] = (await db.runAndReadAll(`SELECT (${quote(n)} IS NOT DISTINCT FROM ${expected}) AS ok, CAST(${quote(n)} AS VARCHAR) AS got
+        FROM read_parquet(${sqlList(files)}) WHERE _meta."partition" = ${meta.partition} AND _meta."offset" = ${meta.offset}`)).getRowObjectsJS();
+      if (!row?.ok) mismatches.push(`${n} (${type}) at ${meta.partition}@${meta.offset}: line ${rawText}, Parquet ${String(row?.got)}`);
+    }
+  }
+  assert.deepEqual(mismatches, [], 'every Parquet value equals its line\'s');
 });
+
+/** MySQL TIME text (`-838:59:59.000000`) as signed microseconds, worked out here, not by DuckDB. */
+function timeMicros(text: string): bigint {
+  const m = /^(-?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/.exec(text)!;
+  const micros = ((BigInt(m[2]!) * 60n + BigInt(m[3]!)) * 60n + BigInt(m[4]!)) * 1_000_000n + BigInt((m[5] ?? '').padEnd(6, '0'));
+  return m[1] ? -micros : micros;
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const sqlText = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const sqlList = (files: string[]) => `[${files.map(sqlText).join(', ')}]`;
+
+/** The line's value as DuckDB SQL of the Parquet column's type. */
+function expectedSql(type: string, rawText: string): string {
+  const text = rawText.startsWith('"') ? JSON.parse(rawText) as string : rawText;
+  if (type === 'BLOB') return `from_base64(${sqlText(text)})`;
+  if (type === 'JSON') return `json(${sqlText(rawText)})`;
+  if (type === 'VARCHAR') return sqlText(text);
+  return `CAST(${sqlText(text)} AS ${type})`;
+}
+
+function parquetFilesOf(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => join(dir, f));
+}
+
+async function parquetRows(dir: string): Promise<number> {
+  const files = parquetFilesOf(dir);
+  if (files.length === 0) return 0;
+  const con = await (await DuckDBInstance.create(':memory:')).connect();
+  const [r] = (await con.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlList(files)})`)).getRowObjectsJS();
+  con.closeSync();
+  return Number(r!.n);
+}
 
 /** What the server says each column holds (in UTC); zero dates are null by the mapping. */
 async function serverValues(admin: import('mysql2/promise').Connection, table: string, cols: Record<string, Column>): Promise<Map<number, Record<string, string | null>>> {
