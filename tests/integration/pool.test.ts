@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
 import { adminConnection, config, freePort, uniqueName } from './helpers.js';
 import { isClosedOutput } from '../../src/pool/segment-name.js';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { record, tally } from '../faults/report.js';
 import { assertEachChangeOnce, countLines, readOutput, startPool, stopPool, type FileLine, type RunningPool } from './pool-helpers.js';
 import { changesOnly, readTopic, startSource, stopSource, waitCaughtUp, waitFor, isolatedSource, type Landed } from './source-helpers.js';
@@ -367,6 +368,47 @@ test('crash points: kill -9 after an append, after the fsync before the commit, 
     ...tally(lines.map((l) => `${l.line._meta.partition}:${l.line._meta.offset}`), expected.size),
   });
   assertExactlyOnce(lines);
+});
+
+test('crash points with OUTPUT_FORMAT=parquet: kill -9 after an append, after the fsync, after accounting a segment and after its Parquet file is written; every change once across Parquet files and open segments', { timeout: 600_000 }, async (t) => {
+  const env = poolEnv({ OUTPUT_FORMAT: 'parquet', OUTPUT_SEGMENT_MIB: '1', POOL_BATCH: '100' });
+  const points = ['pool.appended', 'pool.synced', 'segment.accounted', 'segment.parquet-written'];
+  const rounds = process.env.CDC_FAULTS_FULL === '1' ? 5 : 2;
+  for (const point of points) {
+    for (let round = 0; round < rounds; round++) {
+      const nth = point.startsWith('pool.') ? 2 + Math.floor(Math.random() * 8) : 1;
+      const crashing = startPool({ ...env, CDC_FAULT: `${point}:${nth}` });
+      t.after(() => stopPool(crashing, 'SIGKILL'));
+      await waitFor(`the pool to crash at ${point}`, async () => crashing.proc.signalCode !== null || crashing.proc.exitCode !== null, 120_000);
+      assert.equal(crashing.proc.signalCode, 'SIGKILL', `${point} was reached: ${crashing.output().slice(-1500)}`);
+    }
+  }
+  const pool = startPool(env);
+  t.after(() => stopPool(pool, 'SIGKILL'));
+  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  const parquetKeys = async () => {
+    const files = readdirSync(env.OUTPUT_DIR).filter((f) => f.endsWith('.parquet')).map((f) => `'${join(env.OUTPUT_DIR, f)}'`);
+    if (files.length === 0) return [];
+    const rows = (await db.runAndReadAll(`SELECT _meta."partition" AS p, _meta."offset" AS o, id, op FROM read_parquet([${files.join(', ')}])`)).getRowObjectsJS();
+    return rows.map((r) => ({ key: `${Number(r.p)}:${Number(r.o)}`, id: Number(r.id), op: String(r.op) }));
+  };
+  await waitFor('every change in a Parquet file or an open segment', async () => (await parquetKeys()).length + countLines(env.OUTPUT_DIR) >= expected.size, 300_000);
+  await sleep(2000);
+  assert.equal(await stopPool(pool), 0);
+  const names = readdirSync(env.OUTPUT_DIR);
+  assert.ok(!names.some((n) => n.endsWith('.parquet.tmp') || /\.jsonl$/.test(n)), `closing finished for every segment, as Parquet: ${names.join(' ')}`);
+  const inParquet = await parquetKeys();
+  assert.ok(inParquet.length > 0, 'segments were closed into Parquet files');
+  const all = [...inParquet.map((r) => r.key), ...readOutput(env.OUTPUT_DIR).map((l) => `${l.line._meta.partition}:${l.line._meta.offset}`)];
+  record({
+    suite: 'crash points', fault: `pool with OUTPUT_FORMAT=parquet: kill -9 at ${points.join(', ')} (${rounds} times each, under load)`,
+    outcome: 'restarted each time; every accounted segment converted or finished at the next start; no .parquet.tmp left',
+    ...tally(all, expected.size),
+  });
+  const seen = new Set(all);
+  assert.equal(all.length, seen.size, 'no change twice');
+  assert.deepEqual([...expected.keys()].filter((k) => !seen.has(k)), [], 'no change missing');
+  for (const r of inParquet) assert.equal(r.id, Number(expected.get(r.key)!.value!.id), `${r.key}: the row is that change's`);
 });
 
 test('crash point mid-rebalance: supervisors sharing a directory, each killed while handing partitions to the next; the next skips what it wrote past its commit', { timeout: 900_000 }, async (t) => {
