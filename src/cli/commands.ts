@@ -73,6 +73,18 @@ export const COMMANDS: CommandSpec[] = [
     settings: true,
   },
   {
+    name: 'verify', summary: 'compare MySQL, at one consistent snapshot, with the state the output files rebuild (latest line per key)',
+    synopsis: '[--table <db.table>] [--repair] [options]',
+    options: [
+      { name: 'table', value: '<db.table>', help: 'only this captured table', default: 'every captured table' },
+      { name: 'repair', help: 'write the missing and differing rows again as r events (through the source\'s transactional path)' },
+      { name: 'wait', value: '<seconds>', help: 'how long to wait for the files to be complete up to the snapshot (the completeness mark)', default: '300' },
+      { name: 'chunk', value: '<N>', help: 'rows read from MySQL per query', default: '10000' },
+      { name: 'json', help: 'the report as one JSON document' },
+    ],
+    settings: true,
+  },
+  {
     name: 'move-source', summary: 'move the source\'s position on purpose (head, a binlog position, a fresh snapshot), daemon stopped',
     synopsis: '--to head|<file>:<pos>|gtid:<d-s-n>|snapshot|watermark:<ISO time> [options]',
     options: [

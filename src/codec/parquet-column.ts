@@ -77,8 +77,18 @@ export function parquetColumnForAvro(name: string, avroType: string): ParquetCol
   }
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+/** The column's type in the Parquet file. */
+export function typeOf(c: ParquetColumn): string {
+  if (c.raw) return c.raw;
+  if (c.cast?.startsWith('from_base64')) return 'BLOB';
+  if (c.cast?.startsWith('epoch_us')) return 'BIGINT';
+  return c.read;
+}
+
+export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const text = (t: string) => `'${t.replace(/'/g, "''")}'`;
+/** One path, or a list of them (DuckDB reads several files as one). */
+const literal = (t: string | string[]) => (Array.isArray(t) ? `[${t.map(text).join(', ')}]` : text(t));
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -86,7 +96,7 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
  * decimals, read_json types every key; with them, each line is read as one text value (a byte JSON never holds
  * unescaped as the delimiter), typed by json_transform, and the decimals' digits are cut from the text.
  */
-export function selectSql(plan: ParquetPlan, path: string): string {
+export function selectSql(plan: ParquetPlan, path: string | string[]): string {
   const cols = plan.columns;
   const project = (c: ParquetColumn, from: string) => {
     if (c.raw) {
@@ -96,10 +106,10 @@ export function selectSql(plan: ParquetPlan, path: string): string {
       // segment stays JSON lines) rather than write a wrong number.
       const key = escapeRegex(JSON.stringify(c.name));
       const re = `^(?:[^"]|"(?:[^"\\\\]|\\\\.)*")*?[{,]${key}:(-?[0-9]+(?:\\.[0-9]+)?)[,}]`;
-      const text = `NULLIF(regexp_extract(line, ${literal(re)}, 1), '')`;
+      const digits = `NULLIF(regexp_extract(line, ${literal(re)}, 1), '')`;
       const parsed = `j.${ident(c.name)}`;
-      return `CASE WHEN ${parsed} IS NULL THEN NULL WHEN abs(CAST(${text} AS DOUBLE) - ${parsed}) <= 1e-9 * abs(${parsed}) ` +
-        `THEN CAST(${text} AS ${c.raw}) ELSE error(${literal(`column ${c.name}: the decimal cut from the line does not match its value`)}) END AS ${ident(c.name)}`;
+      return `CASE WHEN ${parsed} IS NULL THEN NULL WHEN abs(CAST(${digits} AS DOUBLE) - ${parsed}) <= 1e-9 * abs(${parsed}) ` +
+        `THEN CAST(${digits} AS ${c.raw}) ELSE error(${literal(`column ${c.name}: the decimal cut from the line does not match its value`)}) END AS ${ident(c.name)}`;
     }
     const value = `${from}${ident(c.name)}`;
     return `${c.cast ? c.cast.replace('$', value) : value} AS ${ident(c.name)}`;

@@ -55,6 +55,17 @@ export class Decoder {
   private lastWriter: Writer | undefined;
   private lastSeed = false;
 
+  /** The Parquet columns of the lines of a topic written with this schema (fetched if not known yet). */
+  async planFor(topic: string, schemaId: number): Promise<ParquetPlan> {
+    if (!this.ready.has(schemaId)) await this.load(schemaId);
+    const w = this.ready.get(schemaId);
+    if (w === undefined) throw new Error(`writer schema ${schemaId} could not be fetched`);
+    if (w instanceof PoisonError) throw w;
+    this.lastWriter = w;
+    this.lastSeed = topic === this.o.seedTopic;
+    return this.lastPlan();
+  }
+
   /** The Parquet columns of the line lineOf() made last (its writer schema's, for its table's kind). */
   lastPlan(): ParquetPlan {
     const w = this.lastWriter!;

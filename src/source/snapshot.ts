@@ -140,7 +140,8 @@ function toCursor(v: unknown): CursorValue {
   return v as string | number | null;
 }
 
-function fromCursor(v: CursorValue): unknown {
+/** A cursor value as the query parameter it came from (binary values were kept as base64). */
+export function fromCursor(v: CursorValue): unknown {
   return v !== null && typeof v === 'object' ? Buffer.from(v.b64, 'base64') : v;
 }
 
