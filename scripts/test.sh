@@ -18,6 +18,18 @@ mapfile -t unit < <(find tests/unit -name '*.test.ts' | sort)
 if [[ ${1:-} == --unit ]]; then
   exec "$NODE" --import tsx --test --test-reporter="$reporter" "${unit[@]}"
 fi
+# pyarrow, a second Parquet reader for tests/integration/loading.test.ts, in a venv of its own under .runtime/.
+PYARROW_VERSION=26.0.1
+ensure_pyarrow() {
+  local py="$ROOT/.runtime/py"
+  if [[ -x $py/bin/python && "$(cat "$py/.pyarrow" 2>/dev/null)" == "$PYARROW_VERSION" ]]; then export CDC_PYTHON="$py/bin/python"; return 0; fi
+  echo "[test] installing pyarrow $PYARROW_VERSION from PyPI into .runtime/py (a reader for the loading test)"
+  python3 -m venv "$py" || { echo "[test] error: python3 -m venv failed: install python3-venv (apt-get install python3-venv)"; exit 1; }
+  "$py/bin/pip" install --quiet --disable-pip-version-check "pyarrow==$PYARROW_VERSION" || { echo "[test] error: pip could not install pyarrow from PyPI"; exit 1; }
+  echo "$PYARROW_VERSION" > "$py/.pyarrow"
+  export CDC_PYTHON="$py/bin/python"
+}
+
 run_tests() { "$NODE" --import tsx --test --test-concurrency=1 --test-timeout=900000 --test-reporter="$reporter" "$@"; }
 stack_env() { set -a; eval "$(bash scripts/stack/env.sh "$1")"; set +a; }
 
@@ -35,6 +47,7 @@ if [[ ${1:-} == --faults ]]; then
   "$NODE" --import tsx scripts/reliability-report.ts || status=1
   exit $status
 fi
+ensure_pyarrow
 "$NODE" node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
 mapfile -t integration < <(find tests/integration -name '*.test.ts' ! -name mysql.test.ts | sort)
 stack_env --mariadb
@@ -55,6 +68,6 @@ pass() { # service stack-env-flag description files...
 }
 pass mariadb11 --mariadb11 "MariaDB 11.8 pass: source, faults, crash, snapshot, replay and types (row events carry end_log_pos 0)" \
   source source-faults source-crash snapshot replay types
-pass mysql --mysql "MySQL 9.7 pass: the same source, faults, snapshot, replay, crash, tables, types and TLS tests, and mysql.test.ts" \
-  source source-faults snapshot replay replay-crash source-crash tables tables-crash types database-tls mysql
+pass mysql --mysql "MySQL 9.7 pass: the same source, faults, snapshot, replay, crash, tables, types (with Parquet), verify and TLS tests, and mysql.test.ts" \
+  source source-faults snapshot replay replay-crash source-crash tables tables-crash types verify database-tls mysql
 exit $rc

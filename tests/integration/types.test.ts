@@ -16,7 +16,7 @@ import { startSource, stopSource, waitCaughtUp, waitFor } from './source-helpers
 import { capturedTables, tableDir } from './tables-helpers.js';
 import { columns, rows, ZERO_DATES, type Column } from '../fixtures/typed-table.js';
 
-test('every column type: binlog and backfill lines are identical, each value is what the server holds, and its Parquet column holds the same value typed', async (t) => {
+test('every column type: binlog and backfill lines are identical, each value is what the server holds, its Parquet column holds the same value typed, and cdc verify finds the files equal to the table', async (t) => {
   const probe = await capturedTables(t, {});
   const [[version]] = await probe.admin.query<RowDataPacket[]>('SELECT VERSION() AS v');
   const mariadb = /mariadb/i.test(String(version!.v));
@@ -103,6 +103,11 @@ test('every column type: binlog and backfill lines are identical, each value is 
     }
   }
   assert.deepEqual(mismatches, [], 'every Parquet value equals its line\'s');
+
+  // cdc verify compares every column of every type, typed, from the Parquet and JSON-lines files alike.
+  const verify = startCommand('src/cli/verify.ts', e.env, ['--table', `shop.${table}`, '--wait', '60']);
+  assert.equal(await verify.exited, 0, verify.output());
+  assert.match(verify.output(), new RegExp(`equal +shop\\.${table} +rows ${ids}, equal ${ids}, missing in files 0`));
 });
 
 /** MySQL TIME text (`-838:59:59.000000`) as signed microseconds, worked out here, not by DuckDB. */

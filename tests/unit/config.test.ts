@@ -111,3 +111,11 @@ test('the completeness mark every 5 s by default; OUTPUT_CLOSE_EVERY takes s, m 
     assert.throws(() => loadConfig({ OUTPUT_CLOSE_EVERY: bad }), /OUTPUT_CLOSE_EVERY=.* is not a duration from 1s to 24h/, bad);
   }
 });
+
+test('OUTPUT_FORMAT is jsonl by default, parquet or both (any case); OUTPUT_PARQUET_COMPRESSION zstd or snappy', () => {
+  assert.equal(loadConfig({}).pool.segments.format, 'jsonl');
+  assert.equal(loadConfig({ OUTPUT_FORMAT: 'Parquet' }).pool.segments.format, 'parquet');
+  assert.equal(loadConfig({ OUTPUT_PARQUET_COMPRESSION: 'snappy' }).pool.segments.parquetCompression, 'snappy');
+  assert.throws(() => loadConfig({ OUTPUT_FORMAT: 'csv' }), /^ConfigError: OUTPUT_FORMAT="csv": expected one of jsonl, parquet, both/);
+  assert.throws(() => loadConfig({ OUTPUT_PARQUET_COMPRESSION: 'lz4' }), /expected one of zstd, snappy/);
+});
