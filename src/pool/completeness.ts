@@ -19,6 +19,11 @@ export interface MarkPoint {
   sourceReadAtMs: number;
   /** The checkpoint record's offset in its topic: orders marks of one source totally. */
   checkpointOffset: number;
+  /**
+   * Tables added to CAPTURE_TABLES whose snapshot (in-stream) is not done: their changes up to the mark are in the
+   * files, their rows from before they were added not all yet.
+   */
+  snapshotting?: string[];
 }
 
 export interface Candidate {

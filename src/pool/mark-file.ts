@@ -30,6 +30,8 @@ export interface PointJson {
   server_time: string | null;
   source_read_at: string;
   checkpoint_offset: number;
+  /** Tables whose snapshot (added to CAPTURE_TABLES) is under way: their older rows are not all in the files yet. */
+  snapshotting?: string[];
 }
 
 export function pointJson(p: MarkPoint | null): PointJson | null {
@@ -38,6 +40,7 @@ export function pointJson(p: MarkPoint | null): PointJson | null {
     binlog_file: p.binlogFile, binlog_pos: p.binlogPos, gtid: p.gtid,
     server_time: p.serverTimeMs > 0 ? new Date(p.serverTimeMs).toISOString() : null,
     source_read_at: new Date(p.sourceReadAtMs).toISOString(), checkpoint_offset: p.checkpointOffset,
+    ...(p.snapshotting ? { snapshotting: p.snapshotting } : {}),
   };
 }
 
@@ -46,6 +49,7 @@ export function pointOf(j: PointJson | null): MarkPoint | null {
   return {
     binlogFile: j.binlog_file, binlogPos: j.binlog_pos, gtid: j.gtid, serverTimeMs: j.server_time ? Date.parse(j.server_time) : 0,
     sourceReadAtMs: Date.parse(j.source_read_at), checkpointOffset: j.checkpoint_offset,
+    ...(j.snapshotting ? { snapshotting: j.snapshotting } : {}),
   };
 }
 

@@ -134,7 +134,11 @@ export class MarkProbe {
         if (m.key?.toString() !== source.id || !m.value) continue;
         try {
           const c = decodeCheckpoint(m.value);
-          this.latest = { binlogFile: c.file, binlogPos: c.pos, gtid: c.gtid, serverTimeMs: c.tsMs, sourceReadAtMs: c.writtenAtMs, checkpointOffset: m.offset };
+          // During a snapshot before streaming, every chunk's checkpoint names the view's position, but the rows
+          // of that point are on Kafka only once the snapshot is done: no mark from those.
+          if (c.snapshot) continue;
+          this.latest = { binlogFile: c.file, binlogPos: c.pos, gtid: c.gtid, serverTimeMs: c.tsMs, sourceReadAtMs: c.writtenAtMs, checkpointOffset: m.offset,
+            ...(c.adding?.length ? { snapshotting: c.adding.map((a) => a.table) } : {}) };
         } catch {
           // Not a checkpoint this version reads: the next one may be.
         }

@@ -15,7 +15,7 @@ let queue: Promise<unknown> = Promise.resolve();
 function connect(): Promise<DuckDBConnection> {
   connection ??= (async () => {
     const { DuckDBInstance } = await import('@duckdb/node-api');
-    const db = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB', preserve_insertion_order: 'true' });
+    const db = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '128MB', preserve_insertion_order: 'true' });
     return db.connect();
   })();
   return connection;

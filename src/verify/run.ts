@@ -76,7 +76,7 @@ export async function runVerify(deps: { config: Config; mysql: mysql.ConnectionO
   const decoder = new Decoder(deps.registry, { seedTopic: config.kafka.topic, rule: config.pool.discount });
   const scratch = await mkdtemp(join(tmpdir(), 'cdc-verify-'));
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const db = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '512MB', temp_directory: join(scratch, 'duckdb') });
+  const db = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '256MB', temp_directory: join(scratch, 'duckdb') });
   const con = await db.connect();
   const conn = await connectMysql(deps.mysql);
   try {
@@ -98,6 +98,10 @@ export async function runVerify(deps: { config: Config; mysql: mysql.ConnectionO
     for (const d of described) {
       const id = tableId(d.ref);
       const folder = tableFolder(tables.topicOf(d.ref), config.kafka.topic, config.capture.topicPrefix);
+      if (mark?.snapshotting?.includes(id)) {
+        verdicts.push(blank(id, folder, 'its snapshot (added to CAPTURE_TABLES) is under way: its older rows are not all in the files yet; verify it once the snapshot is done'));
+        continue;
+      }
       if (d.keyColumns.length === 0) {
         verdicts.push(blank(id, folder, 'no primary key: rows cannot be told apart, so the table is not compared'));
         continue;
