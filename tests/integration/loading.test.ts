@@ -6,15 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { RowDataPacket } from 'mysql2';
-import type { MarkJson } from '../../src/pool/mark-file.js';
 import { startPool, stopPool } from './pool-helpers.js';
 import { binlogEnd, startSource, stopSource, waitFor } from './source-helpers.js';
-import { capturedTables } from './tables-helpers.js';
+import { capturedTables, closedUpTo } from './tables-helpers.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/loading.md', import.meta.url)), 'utf8');
 
@@ -37,14 +35,7 @@ test('docs/loading.md: its DuckDB statements give the changelog from Parquet and
   await e.admin.query(`DELETE FROM \`${e.seed}\` WHERE id > 35`);
   const changes = 40 + 15 + 5;
   const end = await binlogEnd(e.admin);
-  await waitFor('every change in closed segments', async () => {
-    try {
-      const c = (JSON.parse(readFileSync(join(e.outputDir, '_complete.json'), 'utf8')) as MarkJson).closed;
-      return c !== null && (c.binlog_file > end.file || (c.binlog_file === end.file && c.binlog_pos >= end.pos));
-    } catch {
-      return false;
-    }
-  }, 90_000);
+  await closedUpTo(e.outputDir, end);
   assert.equal(await stopPool(pool), 0);
 
   const con = await (await DuckDBInstance.create(':memory:')).connect();

@@ -8,11 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { MarkJson } from '../../src/pool/mark-file.js';
 import { parseSegment } from '../../src/pool/segment-name.js';
 import { startPool, stopPool } from './pool-helpers.js';
 import { binlogEnd, startSource, stopSource, waitFor } from './source-helpers.js';
-import { capturedTables } from './tables-helpers.js';
+import { capturedTables, closedUpTo } from './tables-helpers.js';
 
 async function duck() {
   const db = await DuckDBInstance.create(':memory:');
@@ -21,20 +20,6 @@ async function duck() {
     rows: async (sql: string) => (await con.runAndReadAll(sql)).getRowObjectsJS() as Array<Record<string, unknown>>,
     close: () => { con.closeSync(); db.closeSync(); },
   };
-}
-
-/** Waits until every segment holding changes up to the binlog's end now is closed (the completeness mark). */
-async function closedUpTo(dir: string, end: { file: string; pos: number }): Promise<void> {
-  await waitFor(`the closed mark at ${end.file}:${end.pos}`, async () => {
-    let m: MarkJson;
-    try {
-      m = JSON.parse(readFileSync(join(dir, '_complete.json'), 'utf8')) as MarkJson;
-    } catch {
-      return false;
-    }
-    const c = m.closed;
-    return c !== null && (c.binlog_file > end.file || (c.binlog_file === end.file && c.binlog_pos >= end.pos));
-  }, 90_000);
 }
 
 const parquetFiles = (dir: string) => readdirSync(dir).filter((f) => parseSegment(f)?.state === 'parquet').map((f) => join(dir, f));

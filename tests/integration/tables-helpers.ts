@@ -3,11 +3,13 @@
  * touching shop.product), other tables of a test's choosing, each readable by the pipeline's account, with
  * isolated topics (their own KAFKA_TOPIC and TOPIC_PREFIX), checkpoint, group and output directory.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
+import type { MarkJson } from '../../src/pool/mark-file.js';
 import { adminConnection, config, uniqueName } from './helpers.js';
+import { waitFor } from './source-helpers.js';
 
 export interface TablesEnv {
   env: Record<string, string>;
@@ -62,4 +64,18 @@ export function tableTopic(e: TablesEnv, table: string): string {
 
 export function tableDir(e: TablesEnv, table: string): string {
   return join(e.outputDir, `${config.mysql.database}.${table}`);
+}
+
+/** Waits until the completeness mark says every change up to `end` is in closed segments of `dir`. */
+export async function closedUpTo(dir: string, end: { file: string; pos: number }, timeoutMs = 90_000): Promise<MarkJson> {
+  return waitFor(`the closed mark at ${end.file}:${end.pos}`, async () => {
+    let m: MarkJson;
+    try {
+      m = JSON.parse(readFileSync(join(dir, '_complete.json'), 'utf8')) as MarkJson;
+    } catch {
+      return undefined; // not written yet
+    }
+    const c = m.closed;
+    return c !== null && (c.binlog_file > end.file || (c.binlog_file === end.file && c.binlog_pos >= end.pos)) ? m : undefined;
+  }, timeoutMs);
 }

@@ -12,8 +12,7 @@ import { parseSegment } from '../../src/pool/segment-name.js';
 import { startCommand } from './process.js';
 import { countLines, startPool, stopPool } from './pool-helpers.js';
 import { binlogEnd, startSource, stopSource, waitFor } from './source-helpers.js';
-import { capturedTables } from './tables-helpers.js';
-import type { MarkJson } from '../../src/pool/mark-file.js';
+import { capturedTables, closedUpTo } from './tables-helpers.js';
 
 async function verify(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; report: VerifyReport; output: string }> {
   const run = startCommand('src/cli/verify.ts', env, ['--json', '--wait', '60', ...args]);
@@ -21,17 +20,6 @@ async function verify(env: Record<string, string>, args: string[] = []): Promise
   const out = run.output();
   const start = out.indexOf('{\n');
   return { code, report: (start >= 0 ? JSON.parse(out.slice(start, out.lastIndexOf('}') + 1)) : undefined) as VerifyReport, output: out };
-}
-
-async function closedUpTo(dir: string, end: { file: string; pos: number }): Promise<void> {
-  await waitFor('the closed mark', async () => {
-    try {
-      const c = (JSON.parse(readFileSync(join(dir, '_complete.json'), 'utf8')) as MarkJson).closed;
-      return c !== null && (c.binlog_file > end.file || (c.binlog_file === end.file && c.binlog_pos >= end.pos));
-    } catch {
-      return false;
-    }
-  }, 90_000);
 }
 
 test('cdc verify: equal output exits 0; a deleted, a duplicated and an edited line are found and named; --repair fixes the rows', async (t) => {
