@@ -5,19 +5,20 @@ source "$(dirname "$0")/mariadb.sh"
 source "$(dirname "$0")/mysql.sh"
 source "$(dirname "$0")/mariadb11.sh"
 source "$(dirname "$0")/kafka.sh"
+source "$(dirname "$0")/kafka3.sh"
 source "$(dirname "$0")/registry.sh"
 purge=0
 services=()
 for arg in "$@"; do
   case "$arg" in
     --purge) purge=1 ;;
-    mariadb|mariadb11|mysql|kafka|registry) services+=("$arg") ;;
-    *) die "unknown argument '$arg'; expected --purge or a service: mariadb, mariadb11, mysql, kafka, registry" ;;
+    mariadb|mariadb11|mysql|kafka|kafka3|registry) services+=("$arg") ;;
+    *) die "unknown argument '$arg'; expected --purge or a service: mariadb, mariadb11, mysql, kafka, kafka3, registry" ;;
   esac
 done
 # MySQL and MariaDB 11.8 are stopped too when they run, whatever STACK_MYSQL_SERVER says: nothing of the stack is
 # left behind.
-[[ ${#services[@]} -eq 0 ]] && services=(registry kafka mariadb mariadb11 mysql)
+[[ ${#services[@]} -eq 0 ]] && services=(registry kafka kafka3 mariadb mariadb11 mysql)
 for s in "${services[@]}"; do
   if [[ $s == mysql ]]; then mysql97_down; else "${s}_down"; fi
 done
@@ -29,6 +30,7 @@ if [[ $purge -eq 1 ]]; then
       mysql) rm -rf "$MYSQL_DIR/data" "$MYSQL_DIR"/*.log ;;
       mariadb11) rm -rf "$MARIADB11_DIR/data" "$MARIADB11_DIR"/*.log ;;
       kafka) rm -rf "$KAFKA_DIR/data" "$KAFKA_DIR/logs" ;;
+      kafka3) rm -rf "$KAFKA3_DIR" ;;
       registry) rm -rf "$REGISTRY_DIR/data" "$REGISTRY_DIR/logs" ;;
     esac
   done

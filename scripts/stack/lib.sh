@@ -106,9 +106,10 @@ need_java() {
 mvn_q() { logged "mvn $*" mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$M2_REPO" "$@"; }
 
 # One status line per service; returns 1 when it is not up and healthy.
-print_status() { # name port pidfile log healthy-function
+print_status() { # name port pidfile log healthy-command (a function, and its arguments as words)
   local name="$1" port="$2" pidfile="$3" log="$4" healthy="$5"
-  if pid_alive "$pidfile" && "$healthy"; then
+  # shellcheck disable=SC2086 # the command's words
+  if pid_alive "$pidfile" && $healthy; then
     printf '%-9s up    127.0.0.1:%-6s pid %-7s log %s\n' "$name" "$port" "$(cat "$pidfile")" "$log"
   else
     printf '%-9s down  127.0.0.1:%-6s %-11s log %s\n' "$name" "$port" "" "$log"

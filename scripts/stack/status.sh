@@ -6,6 +6,7 @@ source "$(dirname "$0")/mariadb.sh"
 source "$(dirname "$0")/mysql.sh"
 source "$(dirname "$0")/mariadb11.sh"
 source "$(dirname "$0")/kafka.sh"
+source "$(dirname "$0")/kafka3.sh"
 source "$(dirname "$0")/registry.sh"
 rc=0
 databases=" $(default_databases) "
@@ -15,5 +16,6 @@ elif pid_alive "$MARIADB11_PID"; then mariadb11_status || true; fi
 if [[ $databases == *" mysql "* ]]; then mysql97_status || rc=1
 elif pid_alive "$MYSQL_PID"; then mysql97_status || true; fi
 kafka_status || rc=1
+if pid_alive "$(kafka3_pidfile 1)" || pid_alive "$(kafka3_pidfile 2)" || pid_alive "$(kafka3_pidfile 3)"; then kafka3_status || true; fi
 registry_status || rc=1
 exit $rc

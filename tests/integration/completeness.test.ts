@@ -81,7 +81,7 @@ test('every completeness mark published under load holds when it is read: closed
       else openChecks++;
     }
   };
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 12_000;
   while (Date.now() < deadline) {
     const known = [...written];
     const mark = readMark();
@@ -91,7 +91,7 @@ test('every completeness mark published under load holds when it is read: closed
   writing = false;
   await writer;
   const end = written.at(-1)!;
-  assert.ok(closedChecks >= 5 && openChecks >= 5, `marks were checked under load (closed ${closedChecks}, open ${openChecks} times)\n${pool.output().split('\n').filter((l) => /mark|complete|error|closing|rotat/i.test(l)).slice(-30).join('\n')}`);
+  assert.ok(closedChecks >= 3 && openChecks >= 5, `marks were checked under load (closed ${closedChecks}, open ${openChecks} times)\n${pool.output().split('\n').filter((l) => /mark|complete|error|closing|rotat/i.test(l)).slice(-30).join('\n')}`);
 
   // OUTPUT_CLOSE_EVERY closes every segment at one mark: the closed mark reaches the last write, and all is closed.
   const last = await waitFor('the closed mark past the last write', async () => {
