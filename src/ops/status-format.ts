@@ -74,7 +74,7 @@ export function formatStatus(r: StatusReport): string {
       for (const state of ['closed', 'open'] as const) {
         const p = o.complete[state];
         const label = state === 'closed' ? 'complete in closed segments up to' : 'complete in segments up to       ';
-        out.push(`  ${label} ${p ? `${p.binlog_file}:${p.binlog_pos}${p.gtid ? ` (GTID ${p.gtid})` : ''}, server time ${p.server_time ?? '(no change yet)'}` : '(no mark yet)'}`);
+        out.push(`  ${label} ${p ? `${p.binlog_file}:${p.binlog_pos}${p.gtid ? ` (GTID ${p.gtid})` : ''}, server time ${p.server_time ?? '(none: no change read since the source started or snapshotted)'}` : '(no mark yet)'}`);
       }
       out.push(`  (the mark in _complete.json, updated ${o.complete.updated_at})`);
     }
