@@ -83,6 +83,20 @@ const killAndRestart = async (node: number) => {
   assert.equal(up.status, 0, up.stderr);
 };
 
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** Stops a node the way an operator would (SIGTERM: a controlled shutdown), waiting until it has exited. */
+async function stopNode(node: number): Promise<void> {
+  const pid = nodePid(node);
+  process.kill(pid, 'SIGTERM');
+  await waitFor(`node ${node} to stop`, async () => !alive(pid), 120_000);
+}
+
+const startMissing = () => {
+  const up = stack('up', 'kafka3');
+  assert.equal(up.status, 0, up.stderr);
+};
+
 const FAULTS: Fault[] = [
   { name: 'kill -9 of the broker leading the most partitions, restarted 10 s later', victim: ({ topic }) => busiestLeader(topic), act: killAndRestart },
   { name: 'kill -9 of the transaction coordinator of the source\'s transactional id, restarted 10 s later',
@@ -95,6 +109,27 @@ const FAULTS: Fault[] = [
       process.kill(nodePid(node), 'SIGSTOP');
       await new Promise((r) => setTimeout(r, 30_000));
       process.kill(nodePid(node), 'SIGCONT');
+    },
+  },
+  {
+    name: 'a rolling restart of all three brokers (SIGTERM, start, the next) under load',
+    victim: async () => 1,
+    act: async () => {
+      for (const n of [1, 2, 3]) {
+        await stopNode(n);
+        startMissing();
+      }
+    },
+  },
+  {
+    name: 'two brokers killed (below min.insync.replicas) for 20 s, then restarted',
+    victim: ({ topic }) => busiestLeader(topic),
+    act: async (node) => {
+      const other = node === 3 ? 1 : node + 1;
+      process.kill(nodePid(node), 'SIGKILL');
+      process.kill(nodePid(other), 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 20_000));
+      startMissing();
     },
   },
 ];
