@@ -86,9 +86,10 @@ export function typeOf(c: ParquetColumn): string {
 }
 
 export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const text = (t: string) => `'${t.replace(/'/g, "''")}'`;
+/** A SQL string literal. */
+export const sqlText = (t: string) => `'${t.replace(/'/g, "''")}'`;
 /** One path, or a list of them (DuckDB reads several files as one). */
-const literal = (t: string | string[]) => (Array.isArray(t) ? `[${t.map(text).join(', ')}]` : text(t));
+const literal = (t: string | string[]) => (Array.isArray(t) ? `[${t.map(sqlText).join(', ')}]` : sqlText(t));
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**

@@ -66,7 +66,7 @@ export class Decoder {
     return this.lastPlan();
   }
 
-  /** The Parquet columns of the line lineOf() made last (its writer schema's, for its table's kind). */
+  /** The Parquet columns of the value decoded last (its writer schema's, for its table's kind). */
   lastPlan(): ParquetPlan {
     const w = this.lastWriter!;
     const kind = this.lastSeed ? 'seed' : 'table';
@@ -82,8 +82,6 @@ export class Decoder {
   /** Decodes a value whose schema prepare() has seen, into its line; throws PoisonError for what can never decode. */
   lineOf(topic: string, value: Buffer, meta: { topic: string; partition: number; offset: number }): string {
     const { record, lines } = this.decodeReady(topic, value);
-    this.lastWriter = this.ready.get(value.readUInt32BE(1)) as Writer;
-    this.lastSeed = topic === this.o.seedTopic;
     this.lastTsMs = record.ts_ms ?? record.__ts_ms;
     return lines(record, meta);
   }
@@ -101,7 +99,11 @@ export class Decoder {
     const writer = this.ready.get(schemaId);
     if (writer === undefined) throw new Error(`writer schema ${schemaId} used before prepare()`);
     if (writer instanceof PoisonError) throw writer;
-    const lines = topic === this.o.seedTopic ? (writer.seedLines ?? this.linesFor(writer, 'seed', schemaId)) : (writer.tableLines ?? this.linesFor(writer, 'table', schemaId));
+    const seed = topic === this.o.seedTopic;
+    // What lastPlan() needs, kept from the look-up made here anyway.
+    this.lastWriter = writer;
+    this.lastSeed = seed;
+    const lines = seed ? (writer.seedLines ?? this.linesFor(writer, 'seed', schemaId)) : (writer.tableLines ?? this.linesFor(writer, 'table', schemaId));
     let decoded: { value: unknown; offset: number };
     try {
       // Decoded in place after the 5-byte header: no view of the body per message.

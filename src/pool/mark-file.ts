@@ -4,10 +4,10 @@
  * `_complete.json` holds the lower of all of them, which holds for their union. Written atomically (write, fsync,
  * rename): a reader sees the old mark or the new one.
  */
-import { open, readdir, readFile, rename } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lowerMark, type MarkPoint, type Marks } from './completeness.js';
-import { syncDir } from './segment-manifest.js';
+import { replaceFile } from './segment-manifest.js';
 
 export const MARK_FILE = '_complete.json';
 
@@ -65,7 +65,7 @@ export async function readMark(path: string): Promise<MarkJson | undefined> {
 /** Writes this supervisor's mark, then the directory's (the lower of every supervisor's). */
 export async function publishMarks(dir: string, instance: string, marks: Marks): Promise<MarkJson> {
   const own: MarkJson = { version: 1, updated_at: new Date().toISOString(), closed: pointJson(marks.closed), open: pointJson(marks.open) };
-  await writeAtomically(join(dir, instanceMarkFile(instance)), own);
+  await replaceFile(join(dir, instanceMarkFile(instance)), markText(own));
   let closed = marks.closed;
   let openMark = marks.open;
   for (const name of await readdir(dir)) {
@@ -75,19 +75,8 @@ export async function publishMarks(dir: string, instance: string, marks: Marks):
     openMark = lowerMark(openMark, pointOf(other?.open ?? null));
   }
   const all: MarkJson = { ...own, closed: pointJson(closed), open: pointJson(openMark) };
-  await writeAtomically(join(dir, MARK_FILE), all);
+  await replaceFile(join(dir, MARK_FILE), markText(all));
   return all;
 }
 
-async function writeAtomically(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await syncDir(join(path, '..'));
-}
+const markText = (m: MarkJson) => `${JSON.stringify(m, null, 2)}\n`;

@@ -4,7 +4,7 @@
  * event loop). One in-process database per supervisor, loaded on first use, one conversion at a time.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { selectSql, type ParquetPlan } from '../codec/parquet-column.js';
+import { selectSql, sqlText, type ParquetPlan } from '../codec/parquet-column.js';
 import { PipelineError } from '../errors.js';
 
 export class ParquetError extends PipelineError {}
@@ -27,14 +27,12 @@ function serially<T>(work: () => Promise<T>): Promise<T> {
   return run;
 }
 
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
-
 /** Writes the lines of `jsonlPath` to `parquetPath` as the plan's columns, in their order. */
 export function writeParquet(jsonlPath: string, parquetPath: string, plan: ParquetPlan, compression: 'zstd' | 'snappy'): Promise<void> {
   return serially(async () => {
     const con = await connect();
     try {
-      await con.run(`COPY (${selectSql(plan, jsonlPath)}) TO ${literal(parquetPath)} (FORMAT parquet, COMPRESSION ${compression})`);
+      await con.run(`COPY (${selectSql(plan, jsonlPath)}) TO ${sqlText(parquetPath)} (FORMAT parquet, COMPRESSION ${compression})`);
     } catch (err) {
       throw new ParquetError(`writing ${parquetPath} from ${jsonlPath} failed: ${(err as Error).message}`, { cause: err });
     }
@@ -46,7 +44,7 @@ export function scanParquet(path: string): Promise<{ lines: number; written: Rec
   return serially(async () => {
     const con = await connect();
     const reader = await con.runAndReadAll(
-      `SELECT _meta.topic AS t, _meta."partition" AS p, max(_meta."offset") AS o, count(*) AS n FROM read_parquet(${literal(path)}) GROUP BY ALL`);
+      `SELECT _meta.topic AS t, _meta."partition" AS p, max(_meta."offset") AS o, count(*) AS n FROM read_parquet(${sqlText(path)}) GROUP BY ALL`);
     const written: Record<string, number> = {};
     let lines = 0;
     for (const row of reader.getRowObjectsJS()) {

@@ -5,7 +5,7 @@
  * Replaced atomically (write, fsync, rename, fsync the directory): a crash leaves the old or the new version.
  */
 import { open, readdir, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PipelineError } from '../errors.js';
 
 export const MANIFEST_FILE = '.segments.json';
@@ -68,17 +68,24 @@ export async function readOtherManifests(dir: string, instance = ''): Promise<Ma
 }
 
 export async function writeManifest(dir: string, m: Manifest, instance = ''): Promise<void> {
-  const path = join(dir, manifestFile(instance));
+  await replaceFile(join(dir, manifestFile(instance)), JSON.stringify(m));
+}
+
+/**
+ * Replaces a file atomically and durably: written to `<path>.tmp`, fsynced, renamed, the directory fsynced. A
+ * crash leaves the old content or the new, never part of either.
+ */
+export async function replaceFile(path: string, text: string, mode?: number): Promise<void> {
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'w', mode);
   try {
-    await fh.writeFile(JSON.stringify(m));
+    await fh.writeFile(text);
     await fh.sync();
   } finally {
     await fh.close();
   }
   await rename(tmp, path);
-  await syncDir(dir);
+  await syncDir(dirname(path));
 }
 
 /** Makes a rename or unlink in the directory durable. */

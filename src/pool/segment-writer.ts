@@ -3,11 +3,11 @@
  * fsyncs on demand, and closes it when it is big or old enough, after a batch is durable. The next segment
  * is created only when there is something to write, so an idle consumer leaves no empty files.
  */
-import { open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ParquetPlan } from '../codec/parquet-column.js';
 import { PipelineError } from '../errors.js';
-import { syncDir } from './segment-manifest.js';
+import { replaceFile } from './segment-manifest.js';
 import type { LiveSegment, OutputDir } from './output-dir.js';
 import { columnsFile, type SegmentName } from './segment-name.js';
 
@@ -157,17 +157,8 @@ export class SegmentWriter {
 
   /** The segment's columns beside it, durable before its first line: closing it after a crash needs them. */
   private async recordPlan(seg: SegmentName, plan: ParquetPlan): Promise<void> {
-    const path = join(this.out.dir, columnsFile(seg));
     try {
-      const fh = await open(`${path}.tmp`, 'w', this.out.policy.fileMode);
-      try {
-        await fh.writeFile(JSON.stringify(plan.columns));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(`${path}.tmp`, path);
-      await syncDir(this.out.dir);
+      await replaceFile(join(this.out.dir, columnsFile(seg)), JSON.stringify(plan.columns), this.out.policy.fileMode);
     } catch (err) {
       throw this.failed('recording the columns of', err);
     }

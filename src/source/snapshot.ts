@@ -117,6 +117,27 @@ export async function* readChunks(
 }
 
 /**
+ * The rows of these keys (cursors over `plan.order`, the primary key), `perQuery` keys a query, with the same text
+ * forms as readChunks. A key that no longer exists yields nothing.
+ */
+export async function* readByKeys(
+  conn: mysql.Connection,
+  plan: ChunkPlan,
+  keys: CursorValue[][],
+  perQuery = 500,
+): AsyncGenerator<Array<Record<string, unknown>>> {
+  const cast = textTypeCast(plan.columns);
+  const match = `(${plan.order.map((c) => `${q(c)} = ?`).join(' AND ')})`;
+  for (let i = 0; i < keys.length; i += perQuery) {
+    const batch = keys.slice(i, i + perQuery);
+    const [rows] = await conn.query<mysql.RowDataPacket[]>({
+      sql: `SELECT * FROM ${q(plan.ref.db)}.${q(plan.ref.table)} WHERE ${batch.map(() => match).join(' OR ')}`, typeCast: cast as never,
+    }, batch.flatMap((k) => k.map(fromCursor)));
+    if (rows.length > 0) yield rows as Array<Record<string, unknown>>;
+  }
+}
+
+/**
  * `(c1, c2, …) > (v1, v2, …)` written so the range optimiser uses the index on the first column:
  * c1 >= v1 AND (c1 > v1 OR (c2 >= v2 AND (c2 > v2 OR …))).
  */

@@ -5,7 +5,7 @@
  * deleted); extra: a key the files hold and MySQL does not; differing: both hold it, some column differs.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ident, selectSql, typeOf, type ParquetColumn, type ParquetPlan } from '../codec/parquet-column.js';
+import { ident, selectSql, sqlText, typeOf, type ParquetColumn, type ParquetPlan } from '../codec/parquet-column.js';
 import type { CursorValue } from '../source/snapshot.js';
 import type { TableFiles } from './output-files.js';
 
@@ -29,7 +29,6 @@ export interface TableComparison {
 
 const SAMPLES = 5;
 const MAX_REPAIR = 100_000;
-const text = (t: string) => `'${t.replace(/'/g, "''")}'`;
 
 export async function compareTable(con: DuckDBConnection, o: {
   plan: ParquetPlan; keys: string[]; files: TableFiles; expectedPath: string;
@@ -54,7 +53,7 @@ export async function compareTable(con: DuckDBConnection, o: {
   const rows = Number((await one('SELECT count(*) AS n FROM e')).n);
   const live = `s.op IS NOT NULL AND s.op <> 'd'`;
   const differs = values.map((c) => `e.${ident(c.name)} IS DISTINCT FROM s.${ident(c.name)}`).join(' OR ') || 'false';
-  const which = `list_filter([${values.map((c) => `CASE WHEN e.${ident(c.name)} IS DISTINCT FROM s.${ident(c.name)} THEN ${text(c.name)} END`).join(', ')}], x -> x IS NOT NULL)`;
+  const which = `list_filter([${values.map((c) => `CASE WHEN e.${ident(c.name)} IS DISTINCT FROM s.${ident(c.name)} THEN ${sqlText(c.name)} END`).join(', ')}], x -> x IS NOT NULL)`;
   const shown = (from: string) => `CAST(to_json(struct_pack(${keys.map((k) => `${ident(k)} := ${from}.${ident(k)}`).join(', ')})) AS VARCHAR)`;
   await con.run(`CREATE OR REPLACE TEMP TABLE bad AS
     SELECT 'missing' AS kind, CAST(e._k AS VARCHAR) AS k, ${shown('e')} AS shown, NULL::VARCHAR[] AS cols FROM e LEFT JOIN s USING (${keyList}) WHERE NOT (${live})
@@ -90,7 +89,7 @@ export async function compareTable(con: DuckDBConnection, o: {
 
 /** Parquet files read together (union_by_name), every column of the plan cast to its type; a column no file has is null. */
 async function parquetSelect(con: DuckDBConnection, plan: ParquetPlan, files: string[]): Promise<string> {
-  const list = `[${files.map(text).join(', ')}]`;
+  const list = `[${files.map(sqlText).join(', ')}]`;
   const present = new Set((await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`)).getRowObjectsJS()
     .map((r) => String(r.column_name)));
   const col = (c: ParquetColumn) => (present.has(c.name) ? `CAST(${ident(c.name)} AS ${typeOf(c)})` : `CAST(NULL AS ${typeOf(c)})`) + ` AS ${ident(c.name)}`;

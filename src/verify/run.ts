@@ -28,7 +28,7 @@ import { tableId } from '../source/capture/filter.js';
 import { CapturedTables, type CapturedTable } from '../source/capture/tables.js';
 import type { BinlogPosition } from '../source/checkpoint.js';
 import { preflightFlavor } from '../source/preflight.js';
-import { fromCursor, openConsistentSnapshot, textTypeCast, type ChunkPlan, type CursorValue } from '../source/snapshot.js';
+import { openConsistentSnapshot, readByKeys, type ChunkPlan, type CursorValue } from '../source/snapshot.js';
 import { compareTable, type TableComparison } from './compare.js';
 import { expectedLines, writeExpected } from './expected.js';
 import { tableFiles } from './output-files.js';
@@ -191,15 +191,8 @@ async function waitForMark(dir: string, position: BinlogPosition, waitMs: number
 async function writeKeyed(path: string, conn: mysql.Connection, f: { table: CapturedTable; plan: ChunkPlan }, keys: CursorValue[][],
   position: BinlogPosition, serverId: number, decoder: Decoder): Promise<void> {
   const out = createWriteStream(path);
-  const q = (name: string) => `\`${name.replace(/`/g, '``')}\``;
-  const match = `(${f.plan.order.map((c) => `${q(c)} = ?`).join(' AND ')})`;
-  for (let i = 0; i < keys.length; i += 500) {
-    const batch = keys.slice(i, i + 500);
-    const [rows] = await conn.query<mysql.RowDataPacket[]>({
-      sql: `SELECT * FROM ${q(f.plan.ref.db)}.${q(f.plan.ref.table)} WHERE ${batch.map(() => match).join(' OR ')}`,
-      typeCast: textTypeCast(f.plan.columns) as never,
-    }, batch.flatMap((k) => k.map(fromCursor)));
-    const made = await expectedLines(rows as Array<Record<string, unknown>>, { ...f, decoder, position, serverId });
+  for await (const rows of readByKeys(conn, f.plan, keys)) {
+    const made = await expectedLines(rows, { ...f, decoder, position, serverId });
     if (made.lines.length > 0) out.write(`${made.lines.join('\n')}\n`);
   }
   out.end();
