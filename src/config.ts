@@ -98,6 +98,8 @@ export interface PoolConfig {
   prefetchKiB: number;
   /** How long the broker may hold a consumer's fetch when nothing is new: the pool's share of the latency. */
   fetchWaitMs: number;
+  /** Worker threads that decode and transform the consumers' batches; 0 = on the consumers' own thread. */
+  workers: number;
   /** Output segments: rotation, compression, retention, file mode. */
   segments: SegmentPolicy;
   /** Static group membership: each consumer's stable `group.instance.id` starts with this; undefined = dynamic. */
@@ -185,6 +187,7 @@ export const DEFAULTS = {
   POOL_BATCH: '1000',
   POOL_PREFETCH_KIB: '2048',
   POOL_FETCH_WAIT_MS: '10',
+  POOL_WORKERS: '1',
   POOL_STATIC_MEMBERSHIP: 'false',
   POOL_SESSION_TIMEOUT_MS: '6000',
   OUTPUT_SEGMENT_MIB: '256',
@@ -538,6 +541,7 @@ export function parseSettings(env: Settings): Config {
       batch: int(env, 'POOL_BATCH', 1, 100_000),
       prefetchKiB: int(env, 'POOL_PREFETCH_KIB', 256, 2_097_151),
       fetchWaitMs: int(env, 'POOL_FETCH_WAIT_MS', 1, 1000),
+      workers: int(env, 'POOL_WORKERS', 0, 16),
       segments: {
         maxBytes: int(env, 'OUTPUT_SEGMENT_MIB', 1, 1_048_576) * 1_048_576,
         maxAgeMs: int(env, 'OUTPUT_SEGMENT_MINUTES', 1, 525_600) * 60_000,

@@ -1,14 +1,16 @@
 /**
- * One batch through the write path shared by the live pool and replay: skip offsets already written, decode,
- * turn into lines (each table its own way), append lines and dead letters to each table's segments, fsync every
- * one touched, note them in the indexes, close segments that are due. Returns the offsets to commit, which the
- * caller commits only after this resolves.
+ * One batch through the write path shared by the live pool and replay: skip offsets already written, have the
+ * lines made (each table its own way; on a line worker or in place), append lines and dead letters to each
+ * table's segments, fsync every one touched, note them in the indexes, close segments that are due. Returns the
+ * offsets to commit, which the caller commits only after this resolves.
  */
 import type Kafka from 'node-rdkafka';
 import type { ParquetPlan } from '../codec/parquet-column.js';
 import { crashPoint } from '../faults.js';
 import type { Logger } from '../log.js';
-import { PoisonError, type Decoder } from './decoder.js';
+import type { Decoder } from './decoder.js';
+import type { TopicLines } from './line-batch.js';
+import type { LineFactory } from './line-workers.js';
 import type { TableOutput } from './table-outputs.js';
 
 export interface BatchStats {
@@ -19,6 +21,9 @@ export interface BatchStats {
 }
 
 export interface BatchTarget {
+  /** Makes the lines (src/pool/line-workers.ts). */
+  lines: LineFactory;
+  /** The writer schemas, for the Parquet columns of typed output. */
   decoder: Decoder;
   /** The output (index and segment writers) of a topic's table. */
   outputOf: (topic: string) => Promise<TableOutput>;
@@ -32,83 +37,114 @@ export interface BatchTarget {
 
 interface Pending {
   out: TableOutput;
-  fresh: Kafka.Message[];
-  text: string;
+  /** The lines gathered for the open segment, in order. */
+  chunks: Uint8Array[];
+  /** How many lines are in `chunks`. */
+  inChunks: number;
   deadText: string;
   lines: number;
   dead: number;
-  /** Messages whose lines are in `text`: noted in the index once durable. */
+  /** With Parquet output: the messages whose lines are in `chunks`, and their columns. */
   lineMsgs: Kafka.Message[];
-  /** With Parquet output: the columns of the lines in `text`. */
   plan?: ParquetPlan;
 }
 
+/** One partition's messages in the batch (they come in offset order). */
+interface PartitionSeen {
+  topic: string;
+  partition: number;
+  /** The highest offset already in the output when the batch came. */
+  written: number;
+  /** The highest offset of this batch's fresh messages (-1: none). */
+  fresh: number;
+  /** The offset to commit: after the last message seen. */
+  next: number;
+}
+
 export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promise<Kafka.TopicPartitionOffset[]> {
-  const next = new Map<string, Kafka.TopicPartitionOffset>();
   const byTopic = new Map<string, Pending>();
+  const parts = new Map<string, PartitionSeen>();
+  const fresh: Kafka.Message[] = [];
+  let seen: PartitionSeen | undefined;
   for (const m of batch) {
-    next.set(`${m.topic}:${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
-    let p = byTopic.get(m.topic);
-    if (!p) {
-      p = { out: await t.outputOf(m.topic), fresh: [], text: '', deadText: '', lines: 0, dead: 0, lineMsgs: [] };
-      byTopic.set(m.topic, p);
-    }
-    if (m.offset <= p.out.dir.index.written(m.topic, m.partition)) t.stats.skipped++;
-    else if (m.value === null || m.value === undefined) t.stats.tombstones++;
-    else p.fresh.push(m);
-  }
-  const pending = [...byTopic.values()];
-  // One wait for the registry per batch (usually none), then no await per message.
-  await t.decoder.prepare(pending.flatMap((p) => p.fresh.map((m) => m.value!)));
-  const times: number[] = [];
-  for (const p of pending) {
-    const typed = p.out.dir.policy.format !== 'jsonl';
-    for (const m of p.fresh) {
-      const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
-      let line: string;
-      try {
-        line = t.decoder.lineOf(m.topic, m.value!, meta);
-      } catch (err) {
-        if (!(err instanceof PoisonError)) throw err;
-        p.deadText += `${JSON.stringify({
-          reason: err.message, _meta: meta, key: m.key?.toString() ?? null,
-          value_base64: m.value!.toString('base64'), at: new Date().toISOString(),
-        })}\n`;
-        t.stats.deadLetters++;
-        p.dead++;
-        t.log.warn(`dead-lettered ${m.topic}/${m.partition}@${m.offset}: ${err.message}`);
-        continue;
+    // A batch holds runs of one partition: one look-up per run, not per message.
+    if (!seen || seen.partition !== m.partition || seen.topic !== m.topic) {
+      const key = `${m.topic}:${m.partition}`;
+      seen = parts.get(key);
+      if (!seen) {
+        let p = byTopic.get(m.topic);
+        if (!p) {
+          p = { out: await t.outputOf(m.topic), chunks: [], inChunks: 0, deadText: '', lines: 0, dead: 0, lineMsgs: [] };
+          byTopic.set(m.topic, p);
+        }
+        seen = { topic: m.topic, partition: m.partition, written: p.out.dir.index.written(m.topic, m.partition), fresh: -1, next: -1 };
+        parts.set(key, seen);
       }
+    }
+    seen.next = m.offset + 1;
+    if (m.offset <= seen.written) t.stats.skipped++;
+    else if (m.value === null || m.value === undefined) t.stats.tombstones++;
+    else {
+      seen.fresh = m.offset;
+      fresh.push(m);
+    }
+  }
+  const made = fresh.length > 0 ? await t.lines.make(fresh) : [];
+  const times: number[] = [];
+  for (const tl of made) {
+    const p = byTopic.get(tl.topic)!;
+    addDeadLetters(p, tl, fresh, t);
+    const typed = p.out.dir.policy.format !== 'jsonl';
+    let line = 0;
+    for (const run of tl.runs) {
       if (typed) {
         // A segment holds lines of one set of columns (a Parquet file has one schema): a schema change
         // mid-batch writes what came before it first, then starts a new segment.
-        const plan = t.decoder.lastPlan();
+        const plan = await t.decoder.planFor(tl.topic, run.schemaId);
         if (p.plan && p.plan.key !== plan.key) await appendLines(p);
         p.plan = plan;
+        for (const end = line + run.lines; line < end; line++) p.lineMsgs.push(fresh[tl.lineOf[line]!]!);
       }
-      p.text += line;
-      p.lineMsgs.push(m);
-      const tsMs = t.decoder.lastTsMs;
-      if (typeof tsMs === 'number') times.push(tsMs);
-      t.stats.lines++;
-      p.lines++;
+      p.chunks.push(run.text);
+      p.inChunks += run.lines;
+      p.lines += run.lines;
+      t.stats.lines += run.lines;
     }
+    for (const ts of tl.tsMs) if (ts === ts) times.push(ts); // NaN: no read time
   }
-  await Promise.all(pending.flatMap((p) => [startSegmentFor(p).then(() => p.out.lines.append(p.text, p.lineMsgs.length)), p.out.dead.append(p.deadText, p.dead)]));
+  const pending = [...byTopic.values()];
+  await Promise.all(pending.flatMap((p) => [startSegmentFor(p).then(() => p.out.lines.append(joined(p.chunks), p.inChunks)), p.out.dead.append(p.deadText, p.dead)]));
   crashPoint('pool.appended');
   await Promise.all(pending.flatMap((p) => [p.out.lines.sync(), p.out.dead.sync()]));
   // Only durable lines are in the index: a segment's manifest entry copies it.
-  for (const p of pending) for (const m of p.fresh) p.out.dir.index.note(m.topic, m.partition, m.offset);
+  for (const s of parts.values()) if (s.fresh >= 0) byTopic.get(s.topic)!.out.dir.index.note(s.topic, s.partition, s.fresh);
   t.onDurable?.(times);
   for (const [topic, p] of byTopic) if (p.lines > 0) t.onTableLines?.(topic, p.lines);
   await Promise.all(pending.flatMap((p) => [p.out.lines.rotateIfDue(), p.out.dead.rotateIfDue()]));
   crashPoint('pool.synced');
-  return [...next.values()];
+  return [...parts.values()].map((s) => ({ topic: s.topic, partition: s.partition, offset: s.next }));
 }
+
+/** A message that can never decode becomes a dead letter: its reason and raw bytes, beside the lines. */
+function addDeadLetters(p: Pending, tl: TopicLines, fresh: Kafka.Message[], t: BatchTarget): void {
+  for (const d of tl.dead) {
+    const m = fresh[d.index]!;
+    const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
+    p.deadText += `${JSON.stringify({
+      reason: d.reason, _meta: meta, key: m.key?.toString() ?? null,
+      value_base64: m.value!.toString('base64'), at: new Date().toISOString(),
+    })}\n`;
+    t.stats.deadLetters++;
+    p.dead++;
+    t.log.warn(`dead-lettered ${m.topic}/${m.partition}@${m.offset}: ${d.reason}`);
+  }
+}
+
+const joined = (chunks: Uint8Array[]): Uint8Array => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
 
 /** With Parquet output, the open segment must hold lines of the pending lines' columns: else it is closed first. */
 async function startSegmentFor(p: Pending): Promise<void> {
-  if (!p.plan || p.text === '') return;
+  if (!p.plan || p.chunks.length === 0) return;
   p.out.lines.usePlan(p.plan);
   if (p.out.lines.needsNewSegment(p.plan)) await p.out.lines.closeForPlan();
 }
@@ -116,9 +152,10 @@ async function startSegmentFor(p: Pending): Promise<void> {
 /** Writes the lines gathered so far durably and notes them, so the segment holding them may close. */
 async function appendLines(p: Pending): Promise<void> {
   await startSegmentFor(p);
-  await p.out.lines.append(p.text, p.lineMsgs.length);
+  await p.out.lines.append(joined(p.chunks), p.inChunks);
   await p.out.lines.sync();
   for (const m of p.lineMsgs) p.out.dir.index.note(m.topic, m.partition, m.offset);
-  p.text = '';
+  p.chunks = [];
+  p.inChunks = 0;
   p.lineMsgs = [];
 }

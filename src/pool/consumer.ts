@@ -15,12 +15,14 @@ import { kafkaError, logClientErrors } from '../kafka/errors.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import type { Decoder } from './decoder.js';
+import type { LineFactory } from './line-workers.js';
 import { SlotOutputs, type TableDirs } from './table-outputs.js';
 
 export interface ConsumerDeps {
   config: Config;
   slot: number;
   decoder: Decoder;
+  lines: LineFactory;
   dirs: TableDirs;
   logger: Logger;
   metrics: PoolMetrics;
@@ -235,14 +237,14 @@ export class PoolConsumer {
   }
 
   private async process(batch: Kafka.Message[], outputs: SlotOutputs): Promise<void> {
-    const { decoder, metrics } = this.deps;
+    const { decoder, lines, metrics } = this.deps;
     if (this.othersRead) {
       const reading = this.othersRead;
       await reading;
       if (this.othersRead === reading) this.othersRead = undefined;
     }
     const offsets = await writeBatch(batch, {
-      decoder, outputOf: (topic) => outputs.of(topic), stats: this.stats, log: this.log,
+      decoder, lines, outputOf: (topic) => outputs.of(topic), stats: this.stats, log: this.log,
       onTableLines: (topic, n) => metrics.tableLines.inc({ topic }, n),
       onDurable: (times) => {
         const now = Date.now();

@@ -18,8 +18,13 @@ import type { DiscountRule } from './transform.js';
 
 export class PoisonError extends PipelineError {}
 
+/** Where writer schemas come from: the registry, or the texts a line worker was handed. */
+export type SchemaSource = Pick<Registry, 'schemaText'>;
+
 interface Writer {
   type: avro.Type;
+  /** The schema as the registry gave it: what a line worker is handed. */
+  text: string;
   schema: { fields: Array<{ name: string; type: unknown; column?: string }> };
   /** Line makers by kind ('seed' or 'table'), made on first use. */
   lines: Map<string, LineMaker | PoisonError>;
@@ -36,7 +41,7 @@ export class Decoder {
   private readonly ready = new Map<number, Writer | PoisonError>();
   private readonly pending = new Map<number, Promise<void>>();
 
-  constructor(private readonly registry: Registry, private readonly o: { seedTopic: string; rule: DiscountRule }) {}
+  constructor(private readonly registry: SchemaSource, private readonly o: { seedTopic: string; rule: DiscountRule }) {}
 
   /** Fetches and parses every writer schema these values name that is not known yet. */
   async prepare(values: Iterable<Buffer>): Promise<void> {
@@ -50,10 +55,26 @@ export class Decoder {
     await Promise.all([...wanted].map((id) => this.load(id)));
   }
 
+  /** The writer schema ids these packed values name (the framed ones): prepare() for a packed batch. */
+  async prepareIds(ids: Iterable<number>): Promise<void> {
+    const wanted = new Set<number>();
+    for (const id of ids) if (!this.ready.has(id)) wanted.add(id);
+    await Promise.all([...wanted].map((id) => this.load(id)));
+  }
+
+  /** What a line worker needs to decode with writer schema `id` as this decoder does: its text, or why nothing can. */
+  schemaFor(id: number): { text: string } | { poison: string } | undefined {
+    const w = this.ready.get(id);
+    if (w === undefined) return undefined;
+    return w instanceof PoisonError ? { poison: w.message } : { text: w.text };
+  }
+
   /** The source's read time (ms) of the value lineOf() decoded last: for end-to-end latency. */
   lastTsMs: unknown;
   private lastWriter: Writer | undefined;
   private lastSeed = false;
+  /** The writer schema id of the value decoded last. */
+  lastSchemaId = -1;
 
   /** The Parquet columns of the lines of a topic written with this schema (fetched if not known yet). */
   async planFor(topic: string, schemaId: number): Promise<ParquetPlan> {
@@ -81,38 +102,54 @@ export class Decoder {
 
   /** Decodes a value whose schema prepare() has seen, into its line; throws PoisonError for what can never decode. */
   lineOf(topic: string, value: Buffer, meta: { topic: string; partition: number; offset: number }): string {
-    const { record, lines } = this.decodeReady(topic, value);
+    return this.lineAt(topic, value, 0, value.length, meta);
+  }
+
+  /** lineOf() for the value at `buf[start, end)`: a batch's values packed into one buffer, no view per message. */
+  lineAt(topic: string, buf: Buffer, start: number, end: number, meta: { topic: string; partition: number; offset: number }): string {
+    const { record, lines } = this.decodeAt(topic, buf, start, end);
     this.lastTsMs = record.ts_ms ?? record.__ts_ms;
     return lines(record, meta);
   }
 
   /** The raw Avro record (seed columns named in `null_fields` are SQL NULL) and its table's line maker. */
   decodeReady(topic: string, value: Buffer): { record: Record<string, unknown>; lines: LineMaker } {
-    if (value.length < 5 || value[0] !== 0) {
+    return this.decodeAt(topic, value, 0, value.length);
+  }
+
+  /** The writer schema id of a Confluent-framed value at `buf[start, end)`, or undefined when it is not framed. */
+  static schemaIdAt(buf: Buffer, start: number, end: number): number | undefined {
+    return end - start >= 5 && buf[start] === 0 ? buf.readUInt32BE(start + 1) : undefined;
+  }
+
+  private decodeAt(topic: string, buf: Buffer, start: number, end: number): { record: Record<string, unknown>; lines: LineMaker } {
+    const schemaId = Decoder.schemaIdAt(buf, start, end);
+    if (schemaId === undefined) {
       try {
-        unframe(value);
+        unframe(buf.subarray(start, end));
       } catch (err) {
         throw new PoisonError((err as WireFormatError).message, { cause: err });
       }
     }
-    const schemaId = value.readUInt32BE(1);
-    const writer = this.ready.get(schemaId);
-    if (writer === undefined) throw new Error(`writer schema ${schemaId} used before prepare()`);
+    const id = schemaId!;
+    const writer = this.ready.get(id);
+    if (writer === undefined) throw new Error(`writer schema ${id} used before prepare()`);
     if (writer instanceof PoisonError) throw writer;
     const seed = topic === this.o.seedTopic;
     // What lastPlan() needs, kept from the look-up made here anyway.
     this.lastWriter = writer;
     this.lastSeed = seed;
-    const lines = seed ? (writer.seedLines ?? this.linesFor(writer, 'seed', schemaId)) : (writer.tableLines ?? this.linesFor(writer, 'table', schemaId));
+    this.lastSchemaId = id;
+    const lines = seed ? (writer.seedLines ?? this.linesFor(writer, 'seed', id)) : (writer.tableLines ?? this.linesFor(writer, 'table', id));
     let decoded: { value: unknown; offset: number };
     try {
       // Decoded in place after the 5-byte header: no view of the body per message.
-      decoded = writer.type.decode(value, 5);
+      decoded = writer.type.decode(buf, start + 5);
     } catch (err) {
-      throw new PoisonError(`Avro body does not decode with writer schema ${schemaId}: ${(err as Error).message}`, { cause: err });
+      throw new PoisonError(`Avro body does not decode with writer schema ${id}: ${(err as Error).message}`, { cause: err });
     }
-    if (decoded.offset !== value.length) {
-      throw new PoisonError(`Avro body does not decode with writer schema ${schemaId}: ${decoded.offset < 0 ? 'truncated' : 'trailing data'}`);
+    if (decoded.offset !== end) {
+      throw new PoisonError(`Avro body does not decode with writer schema ${id}: ${decoded.offset < 0 || decoded.offset > end ? 'truncated' : 'trailing data'}`);
     }
     return { record: decoded.value as Record<string, unknown>, lines };
   }
@@ -156,7 +193,7 @@ export class Decoder {
     }
     try {
       const schema = JSON.parse(text) as Writer['schema'];
-      return { type: parseValueSchema(schema), schema, lines: new Map() };
+      return { type: parseValueSchema(schema), text, schema, lines: new Map() };
     } catch (err) {
       return new PoisonError(`writer schema ${id} is not an Avro record schema the pool can read: ${(err as Error).message}`, { cause: err });
     }

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { readBatchesToEnd } from '../kafka/client.js';
 import { kafkaError } from '../kafka/errors.js';
 import { writeBatch, type BatchStats } from './batch.js';
+import { InlineLines } from './line-workers.js';
 import { Decoder } from './decoder.js';
 import { SlotOutputs, TableDirs } from './table-outputs.js';
 
@@ -104,6 +105,7 @@ export async function runReplay(deps: {
     let done = ranges.reduce((n, r) => n + (Math.max(r.start, resumeAt.get(key(r)) ?? r.start) - r.start), 0);
     await deps.registry.check();
     const decoder = new Decoder(deps.registry, { seedTopic: config.kafka.topic, rule: config.pool.discount });
+    const lines = new InlineLines(decoder);
     // One topic at a time: each read ends at its fixed end offsets.
     for (const topic of topics) {
       const mine = ranges.filter((r) => r.topic === topic);
@@ -115,7 +117,7 @@ export async function runReplay(deps: {
       }
       await readBatchesToEnd(consumer, { from: assignment, until: end, what: `reading ${topic}`, batch: config.pool.batch, deadlineMs: 24 * 3_600_000 },
         async (inRange) => {
-          const offsets = await writeBatch(inRange, { decoder, outputOf: (t) => outputs.of(t), stats, log });
+          const offsets = await writeBatch(inRange, { decoder, lines, outputOf: (t) => outputs.of(t), stats, log });
           consumer.commitSync(offsets);
           for (const m of inRange) messages.set(key(m), messages.get(key(m))! + 1);
           done += inRange.length;

@@ -53,12 +53,12 @@ export class SegmentWriter {
   }
 
   /** Appends whole lines; a failed append is cut back, so no torn line is left in the middle of a segment. */
-  async append(text: string, lines: number): Promise<void> {
-    if (text === '') return;
+  async append(text: string | Uint8Array, lines: number): Promise<void> {
+    if (text.length === 0) return;
     const fh = await this.openSegment();
     const live = this.live!;
     try {
-      await fh.appendFile(text, 'utf8');
+      await fh.appendFile(text);
     } catch (err) {
       await fh.truncate(live.bytes).catch(() => undefined);
       const failure = this.failed('appending to', err);

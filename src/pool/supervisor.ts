@@ -14,6 +14,7 @@ import { createPoolMetrics, type PoolMetrics } from './metrics.js';
 import { StandaloneKafkaProbe } from '../sink/probe.js';
 import { PoolConsumer } from './consumer.js';
 import { Decoder } from './decoder.js';
+import { InlineLines, LineWorkers, type LineFactory } from './line-workers.js';
 import { MarkProbe } from './mark-probe.js';
 import { OutputInUseError, OutputLock } from './output-lock.js';
 import { TableDirs } from './table-outputs.js';
@@ -123,7 +124,10 @@ export class Supervisor {
     const outage = await this.deps.registry.checkSettings();
     if (outage) this.log.warn(`${outage}; the consumers wait for it`);
     const decoder = new Decoder(this.deps.registry, { seedTopic: config.kafka.topic, rule: config.pool.discount });
-    const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, dirs));
+    const lines = config.pool.workers > 0
+      ? new LineWorkers(decoder, config.pool.workers, { seedTopic: config.kafka.topic, rule: config.pool.discount }, this.log)
+      : new InlineLines(decoder);
+    const slots = Array.from({ length: config.pool.size }, (_, i) => this.slot(i + 1, decoder, lines, dirs));
     this.mark = new MarkProbe({ config, dirs, log: this.log, metrics: this.metrics });
     this.mark.start();
     try {
@@ -131,16 +135,17 @@ export class Supervisor {
     } finally {
       await this.mark.stop();
       await this.probe.stop();
+      await lines.close();
       await dirs.drain();
     }
     if (this.fatal) throw this.fatal;
     this.log.info('all consumers stopped');
   }
 
-  private async slot(slot: number, decoder: Decoder, dirs: TableDirs): Promise<void> {
+  private async slot(slot: number, decoder: Decoder, lines: LineFactory, dirs: TableDirs): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, dirs, logger: this.deps.logger, metrics: this.metrics });
+      const consumer = new PoolConsumer({ config: this.deps.config, slot, decoder, lines, dirs, logger: this.deps.logger, metrics: this.metrics });
       this.running.set(slot, consumer);
       const started = Date.now();
       try {

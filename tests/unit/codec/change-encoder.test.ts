@@ -5,6 +5,7 @@ import { ChangeEncoder } from '../../../src/codec/change-encoder.js';
 import { parseColumnType } from '../../../src/codec/column.js';
 import { productShape } from '../../../src/codec/value-schema.js';
 import type { Registry } from '../../../src/codec/registry.js';
+import { memoryRegistry, PRODUCT_COLUMNS } from '../../fixtures/memory-registry.js';
 import { unframe } from '../../../src/codec/wire.js';
 import { Decoder, PoisonError } from '../../../src/pool/decoder.js';
 import { toJsonLine, transform } from '../../../src/pool/transform.js';
@@ -12,20 +13,7 @@ import { partitionFor } from '../../../src/model/partitioner.js';
 import type { ChangeEvent } from '../../../src/model/change.js';
 
 /** Schema ids handed out in memory: what is under test is the encoding, not the registry. */
-function memoryRegistry(): Registry {
-  const texts: string[] = [];
-  return {
-    register: async (_subject: string, text: string) => (texts.includes(text) ? texts.indexOf(text) : texts.push(text) - 1) + 100,
-    typeOf: async (id: number) => parseValueSchema(texts[id - 100]!),
-    schemaText: async (id: number) => texts[id - 100]!,
-  } as unknown as Registry;
-}
-
-const COLUMNS = [
-  parseColumnType('id', 'int(11)', null), parseColumnType('name', 'varchar(255)', 'utf8mb4'),
-  parseColumnType('category', 'varchar(255)', 'utf8mb4'), parseColumnType('price', 'float', null),
-  parseColumnType('last_updated', 'timestamp', null),
-];
+const COLUMNS = PRODUCT_COLUMNS;
 const RULE = { category: 'GARDEN', percent: 10 };
 
 function event(id: number, row: Record<string, unknown>): ChangeEvent {
