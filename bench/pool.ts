@@ -2,6 +2,8 @@
  * npm run bench:pool -- [--changes N] [--runs K] [--baseline DIR]: builds one topic backlog, then drains it with
  * fresh pools, alternating this checkout and (optionally) a baseline checkout, K runs each.
  */
+// First: the bench's own table, before anything reads the configuration.
+import './lib/workload-table.js';
 import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
 import { caughtUp, generate } from './lib/backlog.js';
 import { adminPool, isolatedEnv, startSource } from './lib/pipeline.js';

@@ -11,9 +11,13 @@
  *   history   the pool joining its group with 10M lines of history in OUTPUT_DIR, against none
  *   tables    catch-up of the same workload spread over five tables of mixed types: ours and Debezium, each
  *             capturing the five
+ *   cluster   (only when named) source catch-up and commit-to-line latency against the single broker and the
+ *             three-broker cluster (stack service kafka3, started for it and stopped after), alternating
  * Writes bench/results/<time>.json and latest.json, BENCHMARKS.md and bench/results/chart.png.
  */
-import { execFileSync } from 'node:child_process';
+// First: the bench's own table, before anything reads the configuration.
+import './lib/workload-table.js';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
@@ -30,19 +34,22 @@ import { backfillRun, tableRows } from './scenarios/backfill.js';
 import { binlogDecodeCeiling, kafkaProducerCeiling } from './scenarios/ceilings.js';
 import { latencySuite } from './scenarios/latency-suite.js';
 import { pipelineCatchUp } from './scenarios/pipeline-catchup.js';
+import { clusterComparison } from './scenarios/cluster.js';
 import { historyStart } from './scenarios/history-start.js';
 import { drainPool } from './scenarios/pool-drain.js';
 import { sourceCatchUp, type BinlogRange } from './scenarios/source-catchup.js';
 import { tablesWorkload } from './scenarios/tables-catchup.js';
 import { isolatedEnv } from './lib/pipeline.js';
 
-const SCENARIOS = ['source', 'pool', 'pipeline', 'backfill', 'latency', 'history', 'tables'] as const;
+const SCENARIOS = ['source', 'pool', 'pipeline', 'backfill', 'latency', 'history', 'tables', 'cluster'] as const;
+/** Without --only: every scenario but the cluster's, which needs three more JVMs on the machine. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => s !== 'cluster');
 const args = parseCommandLine(process.argv.slice(2), {
   quick: { type: 'boolean' }, runs: { type: 'string' }, only: { type: 'string' },
 }, `npm run bench -- [--quick] [--runs N] [--only ${SCENARIOS.join(',')}]`);
 const quick = args.quick === true;
 const runs = wholeNumber('runs', args.runs, quick ? 1 : 2);
-const only = new Set((args.only ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()));
+const only = new Set((args.only ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim()));
 for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
 
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
@@ -63,13 +70,17 @@ async function dbNow(pool: typeof admin): Promise<Date> {
   const [[row]] = await pool.query<Array<{ t: string } & import('mysql2').RowDataPacket>>("SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ') AS t");
   return new Date(row!.t);
 }
-/** A peer or ceiling that fails is reported as failed; the rest of the benchmark goes on. */
+/** A peer or ceiling that fails is reported as failed, with its reason; the rest of the benchmark goes on. */
 async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
   try {
     return await fn();
   } catch (err) {
-    log(`${what} failed: ${(err as Error).message.split('\n')[0]}`);
-    results.failures = [...(results.failures ?? []), `${what}: ${(err as Error).message.split('\n')[0]}`];
+    const text = (err as Error).message;
+    log(`${what} failed: ${text}`);
+    // The first line says what failed; a peer's output ends with why (a Python traceback's last line, say).
+    const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+    const reason = lines.length > 1 ? `${lines[0]} … ${lines.at(-1)}` : lines[0] ?? 'no reason given';
+    results.failures = [...(results.failures ?? []), `${what}: ${reason}`];
     return undefined;
   }
 }
@@ -222,6 +233,25 @@ if (only.has('history')) {
   results.history = h;
 }
 
+if (only.has('cluster')) {
+  const wasUp = spawnSync('bash', ['-c', 'source scripts/stack/lib.sh && source scripts/stack/kafka3.sh && kafka3_healthy'], { cwd: ROOT }).status === 0;
+  execFileSync('bash', ['scripts/stack/up.sh', 'kafka3'], { cwd: ROOT, stdio: 'inherit' });
+  const clusterBrokers = /KAFKA_BROKERS=(.*)/.exec(execFileSync('bash', ['scripts/stack/env.sh', '--kafka3'], { cwd: ROOT, encoding: 'utf8' }))![1]!;
+  try {
+    const start = { ...(await binlogEnd(admin)), gtid: await gtidNow(admin) };
+    const size = quick ? 50_000 : 100_000;
+    log(`building a binlog backlog of ${size} changes for the single broker and the cluster`);
+    const made = await generate(size);
+    const range: BinlogRange = { start, end: await binlogEnd(admin), changes: made };
+    await settle();
+    results.cluster = await clusterComparison({ admin, range, single: config.kafka.brokers, cluster: clusterBrokers, runs, rates: [100, 1000], seconds: quick ? 5 : 10, log });
+    const kafka3 = { ...config.kafka, brokers: clusterBrokers };
+    await deleteTopics((await listTopics(kafka3)).filter((t) => t.includes(`_${process.pid}_`)), kafka3);
+  } finally {
+    if (!wasUp) execFileSync('bash', ['scripts/stack/down.sh', 'kafka3'], { cwd: ROOT, stdio: 'inherit' });
+  }
+}
+
 await admin.end();
 // The topics this run created (ours, the pool's, the perf tool's; the peers delete their own).
 await deleteTopics((await listTopics()).filter((t) => t.includes(`_${process.pid}_`) || t.startsWith('bench_perf_') || t.startsWith(`bmt_${process.pid}_`)));
@@ -238,14 +268,15 @@ process.exit(0);
 
 /** With `--only`, the scenarios not run keep the figures of the run that measured them, marked as such. */
 function carryOver(r: BenchResults, latestPath: string): void {
-  if (only.size === SCENARIOS.length || !existsSync(latestPath)) return;
+  if (!existsSync(latestPath)) return;
   const previous = JSON.parse(readFileSync(latestPath, 'utf8')) as BenchResults;
   const target = r as unknown as Record<string, unknown>;
   const from = previous as unknown as Record<string, unknown>;
-  r.carried = {};
+  const carried: Record<string, string> = {};
   for (const s of SCENARIOS) {
     if (only.has(s) || from[s] === undefined) continue;
     target[s] = from[s];
-    r.carried[s] = previous.carried?.[s] ?? previous.startedAt;
+    carried[s] = previous.carried?.[s] ?? previous.startedAt;
   }
+  if (Object.keys(carried).length > 0) r.carried = carried;
 }

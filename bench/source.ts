@@ -2,6 +2,8 @@
  * npm run bench:source -- [--changes N] [--runs K] [--baseline DIR]: one binlog backlog (the issue's workload),
  * drained by fresh source identities, alternating this checkout and (optionally) a baseline checkout.
  */
+// First: the bench's own table, before anything reads the configuration.
+import './lib/workload-table.js';
 import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
 import { binlogEnd, generate, gtidNow } from './lib/backlog.js';
 import { adminPool } from './lib/pipeline.js';

@@ -10,7 +10,7 @@ import Kafka from 'node-rdkafka';
 import { rdkafkaOptions } from '../../src/config/kafka.js';
 import { ensureTopic } from '../../src/sink/topics.js';
 import { encodeCheckpoint, readCheckpoint } from '../../src/source/checkpoint.js';
-import { config, waitFor, type BenchEnv } from './pipeline.js';
+import { config, kafkaOf, waitFor, type BenchEnv } from './pipeline.js';
 import { ROOT } from './procs.js';
 
 /**
@@ -62,9 +62,10 @@ export async function caughtUp(env: BenchEnv, admin: mysql.Pool, timeoutMs: numb
  * scenario drains the same binlog range. Written with a plain producer (nothing else writes the new key).
  */
 export async function seedCheckpoint(env: BenchEnv, position: { file: string; pos: number; gtid: string | null }): Promise<void> {
-  await ensureTopic(config.kafka, { name: env.KAFKA_TOPIC, partitions: config.kafka.partitions });
-  await ensureTopic(config.kafka, { name: env.CHECKPOINT_TOPIC, partitions: 1, config: { 'cleanup.policy': 'compact' } });
-  const producer = new Kafka.Producer({ ...rdkafkaOptions(config.kafka), dr_cb: true } as Kafka.ProducerGlobalConfig);
+  const kafka = kafkaOf(env);
+  await ensureTopic(kafka, { name: env.KAFKA_TOPIC, partitions: kafka.partitions });
+  await ensureTopic(kafka, { name: env.CHECKPOINT_TOPIC, partitions: 1, config: { 'cleanup.policy': 'compact' } });
+  const producer = new Kafka.Producer({ ...rdkafkaOptions(kafka), dr_cb: true } as Kafka.ProducerGlobalConfig);
   await new Promise<void>((resolve, reject) => producer.connect({}, (err) => (err ? reject(err) : resolve())));
   try {
     const delivered = new Promise<void>((resolve, reject) => producer.once('delivery-report', (err) => (err ? reject(err) : resolve())));

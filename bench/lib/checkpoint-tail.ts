@@ -13,9 +13,9 @@ export class CheckpointTail {
   firstChanges: { at: number; changes: number } | undefined;
   private constructor(private readonly consumer: Kafka.KafkaConsumer) {}
 
-  static async start(topic: string, key: string): Promise<CheckpointTail> {
+  static async start(topic: string, key: string, kafka = config.kafka): Promise<CheckpointTail> {
     const consumer = new Kafka.KafkaConsumer({
-      ...rdkafkaOptions(config.kafka), 'group.id': `bench-tail-${Date.now()}`, 'enable.auto.commit': false,
+      ...rdkafkaOptions(kafka), 'group.id': `bench-tail-${Date.now()}`, 'enable.auto.commit': false,
       'isolation.level': 'read_committed', 'fetch.wait.max.ms': 20,
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
     await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));

@@ -30,6 +30,11 @@ export function isolatedEnv(label: string, extra: Record<string, string> = {}): 
   };
 }
 
+/** The Kafka a scenario's processes reach: the stack's, or the brokers its environment names (KAFKA_BROKERS). */
+export function kafkaOf(env: Record<string, string>): typeof config.kafka {
+  return env.KAFKA_BROKERS ? { ...config.kafka, brokers: env.KAFKA_BROKERS } : config.kafka;
+}
+
 export function adminPool(connections = 4): mysql.Pool {
   return mysql.createPool({ ...mysqlOptions(config, 'admin'), connectionLimit: connections });
 }

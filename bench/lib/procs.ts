@@ -100,8 +100,8 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** CPU seconds of the local stack's services so far (Kafka, MariaDB, registry), from their pid files. */
-export function stackCpuSeconds(): Record<'kafka' | 'mysql' | 'registry', number> {
+/** CPU seconds of the local stack's services so far (Kafka, the three-node cluster when up, MariaDB, registry), from their pid files. */
+export function stackCpuSeconds(): Record<'kafka' | 'kafka3' | 'mysql' | 'registry', number> {
   const pid = (path: string) => {
     try {
       return Number(readFileSync(join(ROOT, '.stack', path), 'utf8').trim());
@@ -111,6 +111,7 @@ export function stackCpuSeconds(): Record<'kafka' | 'mysql' | 'registry', number
   };
   return {
     kafka: cpuSeconds(pid('kafka/kafka.pid')),
+    kafka3: [1, 2, 3].reduce((sum, n) => sum + cpuSeconds(pid(`kafka3/node-${n}/kafka.pid`)), 0),
     mysql: cpuSeconds(pid('mariadb/mysqld.pid')),
     registry: cpuSeconds(pid('registry/registry.pid')),
   };

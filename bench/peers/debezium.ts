@@ -8,10 +8,10 @@ import { createHash, randomInt } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka as KafkaJs, logLevel } from 'kafkajs';
 import Kafka from 'node-rdkafka';
 import { loadConfig, type Config } from '../../src/config.js';
-import { kafkajsOptions, rdkafkaOptions } from '../../src/config/kafka.js';
+import { rdkafkaOptions } from '../../src/config/kafka.js';
+import { TopicAdmin } from '../lib/topics.js';
 import { cpuSeconds, ROOT, rssMiB } from '../lib/procs.js';
 
 export interface PeerCatchUp {
@@ -85,7 +85,7 @@ export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolea
   const topic = topics.join(', ');
   mkdirSync(runDir, { recursive: true });
 
-  const kafka = new KafkaJs({ ...kafkajsOptions(config.kafka), clientId: 'bench-debezium', logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+  const kafka = await TopicAdmin.open(config.kafka);
   let jvm: ReturnType<typeof spawn> | undefined;
   let exited: Promise<unknown> = Promise.resolve();
   let sampler: NodeJS.Timeout | undefined;
@@ -100,12 +100,11 @@ export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolea
     }
   };
   try {
-    await kafka.connect();
     // Created here with one partition: the broker does not auto-create topics, and counting needs a fixed layout.
-    await kafka.createTopics({ topics: topics.map((t) => ({ topic: t, numPartitions: 1 })), waitForLeaders: true });
+    await kafka.create(topics, 1);
     const count = async () => {
       let sum = 0;
-      for (const t of topics) sum += (await kafka.fetchTopicOffsets(t)).reduce((n, p) => n + Number(p.high), 0);
+      for (const t of topics) sum += await kafka.records(t);
       return sum;
     };
 
@@ -216,12 +215,12 @@ export async function debeziumCatchUp(range: BinlogRange, opts: { tuned?: boolea
   } finally {
     await stop();
     try {
-      const mine = (await kafka.listTopics()).filter((t) => t === prefix || t.startsWith(`${prefix}.`));
-      if (mine.length > 0) await kafka.deleteTopics({ topics: mine });
+      const mine = (await kafka.list()).filter((t) => t === prefix || t.startsWith(`${prefix}.`));
+      if (mine.length > 0) await kafka.delete(mine);
     } catch (err) {
       log(`debezium: could not delete the topics of ${prefix}: ${(err as Error).message}`);
     }
-    await kafka.disconnect();
+    await kafka.close();
     if (ok) rmSync(runDir, { recursive: true, force: true });
   }
 }

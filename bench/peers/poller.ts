@@ -85,7 +85,7 @@ export async function pollerCatchUp(opts: PollerOptions): Promise<PollerResult> 
   const python = await ensurePythonEnv(log);
   const topic = `bench_seed_poller_${process.pid}_${Date.now().toString(36)}`;
   log(`poller: draining rows changed after ${opts.since.toISOString()} to ${topic}`);
-  const child = spawn(python, [POLLER, '--topic', topic, '--since', opts.since.toISOString(), '--until-idle', String(opts.idleSeconds ?? 2),
+  const child = spawn(python, [POLLER, '--topic', topic, '--table', config.mysql.table, '--since', opts.since.toISOString(), '--until-idle', String(opts.idleSeconds ?? 2),
     '--partitions', String(PARTITIONS), '--batch', String(opts.batch ?? 5000)], {
     env: {
       ...process.env, MYSQL_HOST: config.mysql.host, MYSQL_PORT: String(config.mysql.port), MYSQL_USER: config.mysql.user,

@@ -16,6 +16,7 @@ import type { LatencySuiteResult } from '../scenarios/latency-suite.js';
 import type { PipelineResult } from '../scenarios/pipeline-catchup.js';
 import type { DrainResult } from '../scenarios/pool-drain.js';
 import type { CatchUpResult } from '../scenarios/source-catchup.js';
+import type { ClusterResult } from '../scenarios/cluster.js';
 
 export interface BenchResults {
   startedAt: string;
@@ -49,6 +50,7 @@ export interface BenchResults {
   backfill?: BackfillResult;
   history?: HistoryStartResult;
   latency?: LatencySuiteResult;
+  cluster?: ClusterResult;
   /** Scenarios not run this time (`--only`), carried over from the run that measured them: scenario → its date. */
   carried?: Record<string, string>;
 }
@@ -121,6 +123,20 @@ export function renderMarkdown(r: BenchResults): string {
     }
     rows.push(['highest rate held (all lines landed, p99 under 1 s)', r.latency.sustained === null ? 'below the first probe' : `${n(r.latency.sustained)}/s`, '—', '—', '—']);
   }
+  if (r.cluster) {
+    const c = r.cluster;
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    const rate = (side: typeof c.single, k: 'changesPerSecond' | 'afterFirstCommitPerSecond') => med(side.catchUp.map((x) => x[k]));
+    rows.push(
+      [`source catch-up on three brokers (RF 3, min ISR 2), ${n(c.changes)} changes, changes/s from start`, n(rate(c.cluster, 'changesPerSecond')), 'one broker (RF 1)', n(rate(c.single, 'changesPerSecond')), ratio(rate(c.cluster, 'changesPerSecond'), rate(c.single, 'changesPerSecond'))],
+      ['source catch-up on three brokers, changes/s after the first commit', n(rate(c.cluster, 'afterFirstCommitPerSecond')), 'one broker', n(rate(c.single, 'afterFirstCommitPerSecond')), ratio(rate(c.cluster, 'afterFirstCommitPerSecond'), rate(c.single, 'afterFirstCommitPerSecond'))],
+    );
+    for (const [i, l] of (c.cluster.latency[0]?.rates ?? []).entries()) {
+      const p99 = (side: typeof c.single) => med(side.latency.map((s) => s.rates[i]?.p99 ?? NaN));
+      const p50 = (side: typeof c.single) => med(side.latency.map((s) => s.rates[i]?.p50 ?? NaN));
+      rows.push([`commit-to-line latency on three brokers at ${n(l.rate)}/s: p50 / p99`, `${ms(p50(c.cluster))} / ${ms(p99(c.cluster))}`, 'one broker, p50 / p99', `${ms(p50(c.single))} / ${ms(p99(c.single))}`, ratio(p99(c.cluster), p99(c.single))]);
+    }
+  }
   const table = [
     '| scenario | ours | compared with | theirs | ours ÷ theirs |',
     '|---|---:|---|---:|---:|',
@@ -158,6 +174,9 @@ How each figure is taken:
   JSON, ENUM, SET, BIT, VARBINARY, a composite key), every transaction of 500 changes writing all five; ours
   capturing the five (\`CAPTURE_TABLES\`, five topics, exactly-once transactions across them) against Debezium's
   connector with the same five in \`table.include.list\`, each timed until every change of the range is on Kafka.
+- **Three brokers** (\`--only cluster\`): the same source catch-up (a backlog of its own) and latency probe against the
+  single broker and against the local three-node KRaft cluster (\`stack:up -- kafka3\`: replication factor 3,
+  \`min.insync.replicas\` 2, three JVMs on the same two cores), alternating; the ratio is cluster ÷ single broker.
 `;
 }
 

@@ -11,8 +11,8 @@ export interface LatencySuiteResult {
   peakRssMiB: { source: number; pool: number };
 }
 
-export async function latencySuite(opts: { rates: number[]; seconds: number; probeRates: number[]; root?: string; log: (s: string) => void }): Promise<LatencySuiteResult> {
-  const env = isolatedEnv('latency');
+export async function latencySuite(opts: { rates: number[]; seconds: number; probeRates: number[]; root?: string; log: (s: string) => void; extraEnv?: Record<string, string> }): Promise<LatencySuiteResult> {
+  const env = isolatedEnv('latency', opts.extraEnv);
   const source = await startSource(env, opts.root);
   const pool = await startPool(env, opts.root).catch(async (err) => { await source.stop('SIGKILL'); throw err; });
   const run = async (rate: number, seconds: number) => {
@@ -25,7 +25,7 @@ export async function latencySuite(opts: { rates: number[]; seconds: number; pro
     const share = (n: number) => `${Math.round((100 * n) / wall)}%`;
     r.cpu = {
       source: share(source.cpuSeconds() - before.source), pool: share(pool.cpuSeconds() - before.pool),
-      kafka: share(stack.kafka - before.kafka), mysql: share(stack.mysql - before.mysql), bench: share((bench.user + bench.system) / 1e6),
+      kafka: share(stack.kafka - before.kafka), ...(stack.kafka3 > before.kafka3 ? { kafka3: share(stack.kafka3 - before.kafka3) } : {}), mysql: share(stack.mysql - before.mysql), bench: share((bench.user + bench.system) / 1e6),
     };
     opts.log(`  ${rate}/s (achieved ${r.achievedRate}/s): p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, missing ${r.missing}; CPU ${JSON.stringify(r.cpu)}`);
     return r;

@@ -5,7 +5,7 @@
 import type mysql from 'mysql2/promise';
 import { seedCheckpoint } from '../lib/backlog.js';
 import { CheckpointTail } from '../lib/checkpoint-tail.js';
-import { isolatedEnv, waitFor } from '../lib/pipeline.js';
+import { isolatedEnv, kafkaOf, waitFor } from '../lib/pipeline.js';
 import { cpuDelta, launch, stackCpuSeconds } from '../lib/procs.js';
 
 export interface CatchUpResult {
@@ -30,7 +30,7 @@ export interface BinlogRange {
 export async function sourceCatchUp(range: BinlogRange, opts: { root?: string; label: string; extraEnv?: Record<string, string>; admin: mysql.Pool }): Promise<CatchUpResult> {
   const env = isolatedEnv(`src_${opts.label}`, opts.extraEnv);
   await seedCheckpoint(env, range.start);
-  const tail = await CheckpointTail.start(env.CHECKPOINT_TOPIC, env.SOURCE_ID);
+  const tail = await CheckpointTail.start(env.CHECKPOINT_TOPIC, env.SOURCE_ID, kafkaOf(env));
   const stackBefore = stackCpuSeconds();
   const started = performance.now();
   const source = launch('source', env, [], opts.root);

@@ -31,3 +31,22 @@ export function tally(keys: string[], expectedCount: number): { lost: number; du
   const distinct = new Set(keys).size;
   return { lost: Math.max(0, expectedCount - distinct), duplicated: keys.length - distinct };
 }
+
+/**
+ * Changes of one key read in Kafka order (by offset: a key stays in one partition) whose version is lower than
+ * the one before it: each is a change delivered out of commit order.
+ */
+export function orderViolations(changes: Array<{ key: number | string; version: number; offset: number }>): number {
+  const byKey = new Map<number | string, Array<{ version: number; offset: number }>>();
+  for (const c of changes) {
+    const list = byKey.get(c.key);
+    if (list) list.push(c);
+    else byKey.set(c.key, [c]);
+  }
+  let violations = 0;
+  for (const list of byKey.values()) {
+    list.sort((a, b) => a.offset - b.offset);
+    for (let i = 1; i < list.length; i++) if (list[i]!.version < list[i - 1]!.version) violations++;
+  }
+  return violations;
+}

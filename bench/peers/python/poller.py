@@ -29,13 +29,14 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-SQL = ('SELECT id, name, category, price, last_updated FROM product '
+SQL = ('SELECT id, name, category, price, last_updated FROM `{table}` '
        'WHERE last_updated > %s ORDER BY last_updated, id LIMIT %s')
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--topic', required=True)
+    ap.add_argument('--table', default='product', help='the catalogue table to poll (the seed columns)')
     ap.add_argument('--since', required=True, help='ISO time; read rows with last_updated after it')
     ap.add_argument('--until-idle', type=float, default=0, help='exit after this many seconds without new rows')
     ap.add_argument('--batch', type=int, default=5000)
@@ -72,7 +73,7 @@ def main():
     first_row_at = last_row_at = None
     last_new = time.monotonic()
     while True:
-        cursor.execute(SQL, (watermark, args.batch))
+        cursor.execute(SQL.format(table=args.table.replace('`', '``')), (watermark, args.batch))
         batch = cursor.fetchall()
         polls += 1
         if not batch:
