@@ -13,7 +13,10 @@ RUN npm run build
 FROM node:24-bookworm
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY scripts/patch-node-rdkafka.sh ./scripts/
+COPY scripts/patches ./scripts/patches
+# node-rdkafka's packed batch read for the pool (rebuilds its binding only).
+RUN npm ci --omit=dev --no-audit --no-fund && bash scripts/patch-node-rdkafka.sh
 COPY schemas ./schemas
 COPY --from=build /app/dist ./dist
 # Five consumers in one process: give libuv enough threads that file I/O never waits behind Kafka calls.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs to run, one line per step (installers' own output in .stack/install.log):
 #   a supported Node (22+): the machine's, or Node 24 from the npm registry into .runtime/ when it is older;
-#   the npm dependencies for that Node (node-rdkafka compiles librdkafka against it: about two minutes);
+#   the npm dependencies for that Node (node-rdkafka compiles librdkafka against it: about two minutes), and
+#   node-rdkafka's packed batch read for the pool (scripts/patch-node-rdkafka.sh);
 #   dist/, the compiled pipeline, whenever src/ is newer.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -39,6 +40,13 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   say "npm ci for Node $("$NODE" -v) (node-rdkafka compiles librdkafka: about two minutes on two cores)"
   logged "npm ci" npm ci --no-audit --no-fund
   echo "$abi" > node_modules/.node-abi
+fi
+if [[ "$(cat node_modules/node-rdkafka/.binlog-pipeline-patch 2>/dev/null)" != "$(sha256sum scripts/patches/node-rdkafka-consume-packed.patch | cut -c1-16) $abi" ]]; then
+  say "node-rdkafka: packed batches for the pool (scripts/patches/; rebuilds its binding, not librdkafka)"
+  if ! bash scripts/patch-node-rdkafka.sh >> "$LOG" 2>&1; then
+    tail -n 5 "$LOG" >&2
+    say "warning: node-rdkafka could not be patched (the whole output is in $LOG); the pool reads message objects: correct, slower"
+  fi
 fi
 
 if [[ ! -f dist/.built || -n "$(find src schemas tsconfig.json tsconfig.build.json package.json -newer dist/.built -print -quit)" ]]; then

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Decoder } from './decoder.js';
 import type { TopicLines } from './line-batch.js';
 import type { LineFactory } from './line-workers.js';
+import { freshOf, keyOf, type ConsumedBatch } from './packed-batch.js';
 import type { TableOutput } from './table-outputs.js';
 
 export interface BatchStats {
@@ -44,8 +45,8 @@ interface Pending {
   deadText: string;
   lines: number;
   dead: number;
-  /** With Parquet output: the messages whose lines are in `chunks`, and their columns. */
-  lineMsgs: Kafka.Message[];
+  /** With Parquet output: the batch indexes of the messages whose lines are in `chunks`, and their columns. */
+  lineMsgs: number[];
   plan?: ParquetPlan;
 }
 
@@ -61,39 +62,53 @@ interface PartitionSeen {
   next: number;
 }
 
-export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promise<Kafka.TopicPartitionOffset[]> {
+export async function writeBatch(batch: ConsumedBatch, t: BatchTarget): Promise<Kafka.TopicPartitionOffset[]> {
   const byTopic = new Map<string, Pending>();
   const parts = new Map<string, PartitionSeen>();
-  const fresh: Kafka.Message[] = [];
+  const n = batch.count;
+  // Batch indexes of the messages to write; left undefined while every one so far is (the common case).
+  let fresh: number[] | undefined;
   let seen: PartitionSeen | undefined;
-  for (const m of batch) {
+  let seenTopic = -1;
+  for (let i = 0; i < n; i++) {
+    const topicIndex = batch.topicIndex[i]!;
+    const partition = batch.partitions[i]!;
     // A batch holds runs of one partition: one look-up per run, not per message.
-    if (!seen || seen.partition !== m.partition || seen.topic !== m.topic) {
-      const key = `${m.topic}:${m.partition}`;
+    if (!seen || seen.partition !== partition || seenTopic !== topicIndex) {
+      const topic = batch.topics[topicIndex]!;
+      const key = `${topic}:${partition}`;
       seen = parts.get(key);
+      seenTopic = topicIndex;
       if (!seen) {
-        let p = byTopic.get(m.topic);
+        let p = byTopic.get(topic);
         if (!p) {
-          p = { out: await t.outputOf(m.topic), chunks: [], inChunks: 0, deadText: '', lines: 0, dead: 0, lineMsgs: [] };
-          byTopic.set(m.topic, p);
+          p = { out: await t.outputOf(topic), chunks: [], inChunks: 0, deadText: '', lines: 0, dead: 0, lineMsgs: [] };
+          byTopic.set(topic, p);
         }
-        seen = { topic: m.topic, partition: m.partition, written: p.out.dir.index.written(m.topic, m.partition), fresh: -1, next: -1 };
+        seen = { topic, partition, written: p.out.dir.index.written(topic, partition), fresh: -1, next: -1 };
         parts.set(key, seen);
       }
     }
-    seen.next = m.offset + 1;
-    if (m.offset <= seen.written) t.stats.skipped++;
-    else if (m.value === null || m.value === undefined) t.stats.tombstones++;
-    else {
-      seen.fresh = m.offset;
-      fresh.push(m);
+    const offset = batch.offsets[i]!;
+    seen.next = offset + 1;
+    const take = offset > seen.written && batch.valueNull[i] === 0;
+    if (!take) {
+      if (offset <= seen.written) t.stats.skipped++;
+      else t.stats.tombstones++;
+      fresh ??= Array.from({ length: i }, (_, j) => j);
+    } else {
+      seen.fresh = offset;
+      fresh?.push(i);
     }
   }
-  const made = fresh.length > 0 ? await t.lines.make(fresh) : [];
+  // Every message new: the batch goes to the worker as it came. Else only the new ones, copied.
+  const indexes = fresh ? Uint32Array.from(fresh) : undefined;
+  const made = (indexes ? indexes.length : n) > 0 ? await t.lines.make(freshOf(batch, indexes)) : [];
+  const at = (j: number) => (indexes ? indexes[j]! : j);
   const times: number[] = [];
   for (const tl of made) {
     const p = byTopic.get(tl.topic)!;
-    addDeadLetters(p, tl, fresh, t);
+    addDeadLetters(p, tl, batch, at, t);
     const typed = p.out.dir.policy.format !== 'jsonl';
     let line = 0;
     for (const run of tl.runs) {
@@ -101,9 +116,9 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
         // A segment holds lines of one set of columns (a Parquet file has one schema): a schema change
         // mid-batch writes what came before it first, then starts a new segment.
         const plan = await t.decoder.planFor(tl.topic, run.schemaId);
-        if (p.plan && p.plan.key !== plan.key) await appendLines(p);
+        if (p.plan && p.plan.key !== plan.key) await appendLines(p, batch);
         p.plan = plan;
-        for (const end = line + run.lines; line < end; line++) p.lineMsgs.push(fresh[tl.lineOf[line]!]!);
+        for (const end = line + run.lines; line < end; line++) p.lineMsgs.push(at(tl.lineOf[line]!));
       }
       p.chunks.push(run.text);
       p.inChunks += run.lines;
@@ -126,17 +141,14 @@ export async function writeBatch(batch: Kafka.Message[], t: BatchTarget): Promis
 }
 
 /** A message that can never decode becomes a dead letter: its reason and raw bytes, beside the lines. */
-function addDeadLetters(p: Pending, tl: TopicLines, fresh: Kafka.Message[], t: BatchTarget): void {
+function addDeadLetters(p: Pending, tl: TopicLines, batch: ConsumedBatch, at: (j: number) => number, t: BatchTarget): void {
   for (const d of tl.dead) {
-    const m = fresh[d.index]!;
-    const meta = { topic: m.topic, partition: m.partition, offset: m.offset };
-    p.deadText += `${JSON.stringify({
-      reason: d.reason, _meta: meta, key: m.key?.toString() ?? null,
-      value_base64: m.value!.toString('base64'), at: new Date().toISOString(),
-    })}\n`;
+    const i = at(d.index);
+    const meta = { topic: tl.topic, partition: batch.partitions[i]!, offset: batch.offsets[i]! };
+    p.deadText += `${JSON.stringify({ reason: d.reason, _meta: meta, key: keyOf(batch, i), value_base64: d.valueBase64, at: new Date().toISOString() })}\n`;
     t.stats.deadLetters++;
     p.dead++;
-    t.log.warn(`dead-lettered ${m.topic}/${m.partition}@${m.offset}: ${d.reason}`);
+    t.log.warn(`dead-lettered ${meta.topic}/${meta.partition}@${meta.offset}: ${d.reason}`);
   }
 }
 
@@ -150,11 +162,11 @@ async function startSegmentFor(p: Pending): Promise<void> {
 }
 
 /** Writes the lines gathered so far durably and notes them, so the segment holding them may close. */
-async function appendLines(p: Pending): Promise<void> {
+async function appendLines(p: Pending, batch: ConsumedBatch): Promise<void> {
   await startSegmentFor(p);
   await p.out.lines.append(joined(p.chunks), p.inChunks);
   await p.out.lines.sync();
-  for (const m of p.lineMsgs) p.out.dir.index.note(m.topic, m.partition, m.offset);
+  for (const i of p.lineMsgs) p.out.dir.index.note(batch.topics[batch.topicIndex[i]!]!, batch.partitions[i]!, batch.offsets[i]!);
   p.chunks = [];
   p.inChunks = 0;
   p.lineMsgs = [];

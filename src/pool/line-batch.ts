@@ -20,8 +20,14 @@ export interface TopicLines {
   lineOf: Uint32Array;
   /** Per line: the source's read time (ms) of its change, NaN where the record has none. */
   tsMs: Float64Array;
-  /** Messages that can never decode (dead letters), with why. */
-  dead: Array<{ index: number; reason: string }>;
+  /** Messages that can never decode (dead letters), with why and their value (base64: its bytes stay here). */
+  dead: DeadLetter[];
+}
+
+export interface DeadLetter {
+  index: number;
+  reason: string;
+  valueBase64: string;
 }
 
 interface Building {
@@ -29,7 +35,7 @@ interface Building {
   runs: LineRun[];
   lineOf: number[];
   tsMs: number[];
-  dead: Array<{ index: number; reason: string }>;
+  dead: DeadLetter[];
   /** The run being written: its bytes so far, `used` of them. */
   buf: Buffer;
   used: number;
@@ -62,7 +68,7 @@ export function makeLines(decoder: Decoder, b: PackedBatch): TopicLines[] {
       line = decoder.lineAt(t.topic, values, start, end, { topic: t.topic, partition: b.partitions[i]!, offset: b.offsets[i]! });
     } catch (err) {
       if (!(err instanceof PoisonError)) throw err;
-      t.dead.push({ index: i, reason: err.message });
+      t.dead.push({ index: i, reason: err.message, valueBase64: values.toString('base64', start, end) });
       start = end;
       continue;
     }

@@ -5,17 +5,16 @@
  * about "fsync before commit" moves: the caller writes and commits only what came back.
  */
 import { Worker } from 'node:worker_threads';
-import type Kafka from 'node-rdkafka';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Decoder } from './decoder.js';
 import { makeLines, type TopicLines } from './line-batch.js';
-import { pack, packedTransfers } from './packed-batch.js';
+import { packedTransfers, type PackedBatch } from './packed-batch.js';
 import type { DiscountRule } from './transform.js';
 
 export interface LineFactory {
-  /** The lines of messages that all have a value, per topic. */
-  make(messages: readonly Kafka.Message[]): Promise<TopicLines[]>;
+  /** Each topic's lines of a packed batch (its values' memory may be handed over: not to be read afterwards). */
+  make(batch: PackedBatch): Promise<TopicLines[]>;
   close(): Promise<void>;
 }
 
@@ -23,8 +22,7 @@ export interface LineFactory {
 export class InlineLines implements LineFactory {
   constructor(private readonly decoder: Decoder) {}
 
-  async make(messages: readonly Kafka.Message[]): Promise<TopicLines[]> {
-    const batch = pack(messages);
+  async make(batch: PackedBatch): Promise<TopicLines[]> {
     await this.decoder.prepareIds(batch.schemaIds);
     return makeLines(this.decoder, batch);
   }
@@ -88,8 +86,7 @@ export class LineWorkers implements LineFactory {
 
   constructor(private readonly decoder: Decoder, private readonly count: number, private readonly options: WorkerOptions, private readonly log?: Logger) {}
 
-  async make(messages: readonly Kafka.Message[]): Promise<TopicLines[]> {
-    const batch = pack(messages);
+  async make(batch: PackedBatch): Promise<TopicLines[]> {
     // The registry is asked here, once per new schema: its outage fails the batch as it always did.
     await this.decoder.prepareIds(batch.schemaIds);
     const thread = this.pick();

@@ -13,6 +13,7 @@ import { readBatchesToEnd } from '../kafka/client.js';
 import { kafkaError } from '../kafka/errors.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import { InlineLines } from './line-workers.js';
+import { consumedOf } from './packed-batch.js';
 import { Decoder } from './decoder.js';
 import { SlotOutputs, TableDirs } from './table-outputs.js';
 
@@ -117,7 +118,7 @@ export async function runReplay(deps: {
       }
       await readBatchesToEnd(consumer, { from: assignment, until: end, what: `reading ${topic}`, batch: config.pool.batch, deadlineMs: 24 * 3_600_000 },
         async (inRange) => {
-          const offsets = await writeBatch(inRange, { decoder, lines, outputOf: (t) => outputs.of(t), stats, log });
+          const offsets = await writeBatch(consumedOf(inRange), { decoder, lines, outputOf: (t) => outputs.of(t), stats, log });
           consumer.commitSync(offsets);
           for (const m of inRange) messages.set(key(m), messages.get(key(m))! + 1);
           done += inRange.length;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Kafka from 'node-rdkafka';
+import { consumedOf, keyOf, type ConsumedBatch } from '../../src/pool/packed-batch.js';
 import { config, uniqueName } from './helpers.js';
 
 const { AdminClient, HighLevelProducer, KafkaConsumer, Producer } = Kafka;
@@ -83,4 +84,44 @@ test('transactions commit on the one-node broker and aborted writes stay invisib
 
   const messages = await consumeAll(topic, 1, { 'isolation.level': 'read_committed' });
   assert.deepEqual(messages.map((m) => m.value?.toString()), ['committed']);
+});
+
+test("node-rdkafka's packed read (scripts/patches/) gives what its message objects give, tombstones, empty values and null keys included", async () => {
+  const topic = uniqueName('stack-packed');
+  await createTopic(topic, 2);
+  const producer = new HighLevelProducer({ 'metadata.broker.list': config.kafka.brokers });
+  await new Promise<void>((resolve, reject) => producer.connect({}, (err) => (err ? reject(err) : resolve())));
+  const sent = Array.from({ length: 300 }, (_, i) => ({
+    partition: i % 2, key: i % 7 === 0 ? null : `k${i}`, value: i % 11 === 0 ? null : i % 13 === 0 ? Buffer.alloc(0) : Buffer.from(`value ${i} ✓`),
+  }));
+  for (const s of sent) {
+    await new Promise<void>((resolve, reject) => producer.produce(topic, s.partition, s.value, s.key, Date.now(), (err) => (err ? reject(err) : resolve())));
+  }
+  await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  const objects = consumedOf(await consumeAll(topic, sent.length));
+
+  const consumer = new KafkaConsumer({ 'metadata.broker.list': config.kafka.brokers, 'group.id': uniqueName('packed'), 'enable.auto.commit': false }, { 'auto.offset.reset': 'earliest' });
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
+  const native = (consumer as unknown as { _client: { consume: (t: number, n: number, cb: (err: unknown, b: ConsumedBatch | Kafka.Message[]) => void, packed: boolean) => void } })._client;
+  consumer.assign([{ topic, partition: 0, offset: 0 }, { topic, partition: 1, offset: 0 }]);
+  const batches: ConsumedBatch[] = [];
+  let got = 0;
+  const deadline = Date.now() + 30_000;
+  while (got < sent.length && Date.now() < deadline) {
+    const b = await new Promise<ConsumedBatch | Kafka.Message[]>((resolve, reject) => native.consume(500, 1000, (err, r) => (err ? reject(err) : resolve(r)), true));
+    assert.ok(!Array.isArray(b), 'the installed node-rdkafka is patched: a packed batch, not message objects');
+    batches.push(b);
+    got += b.count;
+  }
+  await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  const byMessage = (b: ConsumedBatch) => Array.from({ length: b.count }, (_, i) => ({
+    topic: b.topics[b.topicIndex[i]!], partition: b.partitions[i], offset: b.offsets[i],
+    value: b.valueNull[i] ? null : b.values.toString('utf8', i === 0 ? 0 : b.valueEnds[i - 1], b.valueEnds[i]), key: keyOf(b, i),
+  }));
+  const order = (x: { partition?: number; offset?: number }, y: { partition?: number; offset?: number }) => x.partition! - y.partition! || x.offset! - y.offset!;
+  const packed = batches.flatMap(byMessage).sort(order);
+  assert.equal(packed.length, sent.length);
+  assert.deepEqual(packed, byMessage(objects).sort(order));
+  assert.equal(packed.filter((m) => m.value === null).length, sent.filter((s) => s.value === null).length);
+  assert.equal(packed.filter((m) => m.value === '').length, sent.filter((s) => s.value?.length === 0).length);
 });

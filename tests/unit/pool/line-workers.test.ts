@@ -11,6 +11,10 @@ import type { ChangeEvent } from '../../../src/model/change.js';
 import { Decoder, PoisonError } from '../../../src/pool/decoder.js';
 import type { TopicLines } from '../../../src/pool/line-batch.js';
 import { InlineLines, LineWorkers } from '../../../src/pool/line-workers.js';
+import { consumedOf, freshOf, keyOf } from '../../../src/pool/packed-batch.js';
+
+/** A new packed batch each time: making lines on a worker hands its values' memory over. */
+const packed = (messages: Kafka.Message[]) => freshOf(consumedOf(messages));
 
 const COLUMNS = PRODUCT_COLUMNS;
 const RULE = { category: 'GARDEN', percent: 10 };
@@ -70,10 +74,10 @@ test('a batch made on a line worker and in place gives each message the line the
   const expected = await oneByOne(registry, messages);
   const workers = new LineWorkers(new Decoder(registry, { seedTopic: SEED, rule: RULE }), 2, { seedTopic: SEED, rule: RULE });
   try {
-    const inline = flatten(await new InlineLines(new Decoder(registry, { seedTopic: SEED, rule: RULE })).make(messages));
+    const inline = flatten(await new InlineLines(new Decoder(registry, { seedTopic: SEED, rule: RULE })).make(packed(messages)));
     // Twice on the workers: the second batch goes to the other worker, which must be handed the schemas too.
     for (let round = 0; round < 3; round++) {
-      const onWorker = flatten(await workers.make(messages));
+      const onWorker = flatten(await workers.make(packed(messages)));
       assert.deepEqual(onWorker, inline, `round ${round}: the same on a worker as in place`);
     }
     for (const [topic, want] of expected) {
@@ -97,14 +101,33 @@ test('a line worker that dies fails the batches it holds with a retriable error,
   const messages = await batch(registry);
   const workers = new LineWorkers(new Decoder(registry, { seedTopic: SEED, rule: RULE }), 1, { seedTopic: SEED, rule: RULE });
   try {
-    await workers.make(messages);
+    await workers.make(packed(messages));
     const threads = (workers as unknown as { threads: Array<{ worker: import('node:worker_threads').Worker }> }).threads;
-    const inFlight = workers.make(messages);
+    const inFlight = workers.make(packed(messages));
     await threads[0]!.worker.terminate();
     await assert.rejects(inFlight, (err: Error & { retriable?: boolean }) => err.name === 'LineWorkerError' && err.retriable === true);
-    const again = flatten(await workers.make(messages));
+    const again = flatten(await workers.make(packed(messages)));
     assert.equal(again.get(SEED)!.runs.reduce((a, b) => a + b, 0), 46);
   } finally {
     await workers.close();
   }
+});
+
+test('a consumed batch keeps each message; the worker gets all of it as it came, or only the chosen ones, copied', () => {
+  const m = (topic: string, partition: number, offset: number, value: string | null, key: string | null) =>
+    ({ topic, partition, offset, value: value === null ? null : Buffer.from(value), key: key === null ? null : Buffer.from(key), size: 0 }) as Kafka.Message;
+  const b = consumedOf([m('a', 0, 5, 'xx', 'k1'), m('b', 3, 9, null, 'k2'), m('a', 1, 7, 'yyy', null), m('b', 3, 10, '', 'k3')]);
+  assert.deepEqual(b.topics, ['a', 'b']);
+  assert.deepEqual([...b.topicIndex], [0, 1, 0, 1]);
+  assert.deepEqual([...b.valueNull], [0, 1, 0, 0], 'a tombstone is null, an empty value is not');
+  assert.deepEqual([...b.valueEnds], [2, 2, 5, 5]);
+  assert.deepEqual([0, 1, 2, 3].map((i) => keyOf(b, i)), ['k1', 'k2', null, 'k3']);
+  const chosen = freshOf(b, Uint32Array.from([2, 3]));
+  assert.deepEqual([...chosen.offsets], [7, 10]);
+  assert.deepEqual([...chosen.partitions], [1, 3]);
+  assert.deepEqual([...chosen.topicIndex], [0, 1]);
+  assert.equal(Buffer.from(chosen.values).toString(), 'yyy');
+  assert.deepEqual([...chosen.ends], [3, 3]);
+  assert.notEqual(chosen.values.buffer, b.values.buffer, 'copied: the batch keeps its own');
+  assert.equal(freshOf(b).values, b.values, 'all of it: the same buffer, not a copy');
 });
