@@ -122,6 +122,8 @@ export interface SourceConfig {
   tombstones: boolean;
   /** Changes per Kafka transaction at most (rounded up to whole binlog transactions). */
   batchMax: number;
+  /** How long a Kafka transaction may wait for more binlog transactions when none is queued, ms (fewer commits at low rates). */
+  commitLingerMs: number;
   /** Changes buffered between the binlog and Kafka before the binlog connection is paused. */
   queueMax: number;
   /** What a source with no checkpoint does first. */
@@ -173,6 +175,7 @@ export const DEFAULTS = {
   CHECKPOINT_TOPIC: 'cdc_source_checkpoints',
   EMIT_TOMBSTONES: 'true',
   SOURCE_BATCH_MAX: '5000',
+  SOURCE_COMMIT_LINGER_MS: '50',
   SOURCE_QUEUE_MAX: '10000',
   COLD_START: 'snapshot',
   SNAPSHOT_CHUNK: '5000',
@@ -186,7 +189,7 @@ export const DEFAULTS = {
   DISCOUNT_PERCENT: '10',
   POOL_BATCH: '1000',
   POOL_PREFETCH_KIB: '2048',
-  POOL_FETCH_WAIT_MS: '10',
+  POOL_FETCH_WAIT_MS: '25',
   POOL_WORKERS: '1',
   POOL_STATIC_MEMBERSHIP: 'false',
   POOL_SESSION_TIMEOUT_MS: '6000',
@@ -526,6 +529,7 @@ export function parseSettings(env: Settings): Config {
       checkpointTopic: topicName(env, 'CHECKPOINT_TOPIC'),
       tombstones: bool(env, 'EMIT_TOMBSTONES'),
       batchMax: int(env, 'SOURCE_BATCH_MAX', 1, 1_000_000),
+      commitLingerMs: int(env, 'SOURCE_COMMIT_LINGER_MS', 0, 1000),
       queueMax: int(env, 'SOURCE_QUEUE_MAX', 100, 10_000_000),
       coldStart: coldStart(env, 'COLD_START'),
       snapshotChunk: int(env, 'SNAPSHOT_CHUNK', 1, 1_000_000),

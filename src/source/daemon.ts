@@ -267,7 +267,7 @@ export class SourceDaemon {
     let lastLog = Date.now();
     const captured = new Set(start.tables ?? [tableId(config.capture.seed)]);
     const batcher = new TxBatcher({
-      writer, store: this.store, batchMax: config.source.batchMax,
+      writer, store: this.store, batchMax: config.source.batchMax, lingerMs: config.source.commitLingerMs,
       extra: () => {
         for (const id of adding.finished.splice(0)) captured.add(id);
         return adding.active ? { tables: [...captured], adding: adding.progress() } : { tables: [...captured] };
@@ -287,7 +287,8 @@ export class SourceDaemon {
     for (;;) {
       let item: SourceItem | undefined;
       try {
-        item = await channel.take(LINGER_MS);
+        // Idle with a whole transaction in hand: it commits once its linger is over.
+        item = await channel.take(Math.max(1, Math.min(LINGER_MS, batcher.lingerLeft())));
       } catch (err) {
         if (!(err instanceof StopRequested)) {
           await batcher.abandon();
@@ -320,8 +321,9 @@ export class SourceDaemon {
       // Nothing came for a while: what is whole goes out; staged records are not left waiting.
       await batcher.produceStagedIfReady();
       if (!batcher.holdsChanges || batcher.whole) await this.addSnapshotChunk(batcher, adding);
-      if (batcher.whole) await batcher.startCommit();
-      else if (!batcher.holdsChanges) {
+      if (batcher.whole) {
+        if (batcher.lingerLeft() === 0) await batcher.startCommit();
+      } else if (!batcher.holdsChanges) {
         const { committed, latestBoundary } = batcher;
         const moved = latestBoundary.file !== committed.file || latestBoundary.pos !== committed.pos;
         if (moved && Date.now() - committed.writtenAtMs >= IDLE_CHECKPOINT_MS) await batcher.checkpointOnly();

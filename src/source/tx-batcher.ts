@@ -18,6 +18,8 @@ export interface TxBatcherOptions {
   store: CheckpointStore;
   /** Changes per Kafka transaction at most (whole binlog transactions only). */
   batchMax: number;
+  /** With nothing queued, a transaction younger than this waits for more (ms): fewer commits at low rates. */
+  lingerMs?: number;
   /** What the checkpoint carries besides the position (the captured tables, an incremental snapshot's progress). */
   extra?: () => Partial<Checkpoint>;
   /** After each committed transaction, with the changes it held. */
@@ -118,12 +120,22 @@ export class TxBatcher {
     return this.filling.changes > 0 && !this.filling.midBinlogTx && this.filling.boundary !== undefined;
   }
 
-  /** Commits (without waiting) when the transaction is whole and big or old enough, or nothing else is coming. */
+  /**
+   * Commits (without waiting) when the transaction is whole and big or old enough, or nothing else is coming and it
+   * has lingered long enough.
+   */
   commitIfDue(nothingQueued: boolean): Promise<void> | undefined {
     const f = this.filling;
     if (!this.whole) return undefined;
-    if (f.changes >= this.o.batchMax || nothingQueued || Date.now() - f.openedAt >= 1_000) return this.startCommit();
+    const age = Date.now() - f.openedAt;
+    if (f.changes >= this.o.batchMax || (nothingQueued && age >= (this.o.lingerMs ?? 0)) || age >= 1_000) return this.startCommit();
     return undefined;
+  }
+
+  /** How long the transaction being filled may still linger before it commits when idle (ms; 0 when due). */
+  lingerLeft(): number {
+    if (!this.whole) return Infinity;
+    return Math.max(0, (this.o.lingerMs ?? 0) - (Date.now() - this.filling.openedAt));
   }
 
   /** Starts committing what is whole; resolves once the commit is under way (the previous one ended). */

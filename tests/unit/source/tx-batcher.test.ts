@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KafkaRecord } from '../../../src/codec/change-encoder.js';
+import type { TxWriter } from '../../../src/sink/tx-writer.js';
+import type { Checkpoint } from '../../../src/source/checkpoint.js';
+import type { CheckpointStore } from '../../../src/source/checkpoint-store.js';
+import { TxBatcher } from '../../../src/source/tx-batcher.js';
+
+/** A writer that only counts what it was asked to do: the batcher's decisions are what is under test. */
+function counting() {
+  const calls = { begin: 0, send: 0, commits: 0 };
+  const writer = {
+    begin: async () => { calls.begin++; },
+    send: async () => { calls.send++; },
+    sendPosition: async () => undefined,
+    commitSent: async () => { calls.commits++; },
+    abort: async () => undefined,
+  } as unknown as TxWriter;
+  const store = { owner: 'test', record: (c: Checkpoint) => ({ c }) } as unknown as CheckpointStore;
+  return { calls, writer, store };
+}
+
+const start: Checkpoint = { file: 'b.000001', pos: 4, gtid: null, tsMs: 0, changes: 0, writtenAtMs: 0, owner: 'test' };
+const record = { topic: 't', partition: 0, key: Buffer.from('1'), value: Buffer.from('v') } as unknown as KafkaRecord;
+
+async function wholeTransaction(b: TxBatcher, pos: number): Promise<void> {
+  await b.add([record], 1);
+  b.endOfBinlogTx({ file: 'b.000001', pos, gtid: null }, 0);
+}
+
+test('with SOURCE_COMMIT_LINGER_MS, a whole transaction waits that long for more when nothing is queued, then commits them together', async () => {
+  const { calls, writer, store } = counting();
+  const b = new TxBatcher({ writer, store, batchMax: 1000, lingerMs: 80, onCommitted: () => undefined }, start);
+  await wholeTransaction(b, 100);
+  assert.equal(b.commitIfDue(true), undefined, 'younger than the linger: no commit');
+  assert.ok(b.lingerLeft() > 0 && b.lingerLeft() <= 80);
+  await wholeTransaction(b, 200);
+  assert.equal(b.commitIfDue(true), undefined);
+  await new Promise((r) => setTimeout(r, 90));
+  assert.equal(b.lingerLeft(), 0);
+  await b.commitIfDue(true);
+  await b.settled();
+  assert.equal(calls.commits, 1, 'both binlog transactions in one Kafka commit');
+  assert.equal(b.committed.pos, 200);
+});
+
+test('a transaction that reaches SOURCE_BATCH_MAX commits at once, linger or not; without a linger, as soon as nothing is queued', async () => {
+  const { calls, writer, store } = counting();
+  const b = new TxBatcher({ writer, store, batchMax: 2, lingerMs: 10_000, onCommitted: () => undefined }, start);
+  await wholeTransaction(b, 100);
+  assert.equal(b.commitIfDue(true), undefined);
+  await wholeTransaction(b, 200);
+  await b.commitIfDue(true);
+  await b.settled();
+  assert.equal(calls.commits, 1);
+
+  const none = counting();
+  const c = new TxBatcher({ writer: none.writer, store: none.store, batchMax: 1000, onCommitted: () => undefined }, start);
+  await wholeTransaction(c, 100);
+  assert.equal(c.commitIfDue(false), undefined, 'more is queued: it waits for it');
+  await c.commitIfDue(true);
+  await c.settled();
+  assert.equal(none.calls.commits, 1);
+});
