@@ -37,7 +37,7 @@ share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
 # A replica that cannot keep up (or a node cut off) leaves the ISR after this long.
 replica.lag.time.max.ms=10000
-group.initial.rebalance.delay.ms=1000
+group.initial.rebalance.delay.ms=100
 auto.create.topics.enable=false
 PROPS
   sed "s|\${sys:kafka.logs.dir}|$dir/logs|" "$KAFKA_DIR/log4j2.properties" > "$dir/log4j2.properties" 2>/dev/null || true

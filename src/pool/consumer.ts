@@ -34,6 +34,10 @@ export type ConsumerStats = BatchStats;
 /** How long a consume call waits for a first message; with partition EOF on, it returns soon after the last one. */
 const CONSUME_TIMEOUT_MS = 100;
 
+/** How soon a consume call that found no topic is made again, and after how long that is said in the log. */
+const NO_TOPIC_RETRY_MS = 100;
+const NO_TOPIC_SAY_MS = 5_000;
+
 /** node-rdkafka's native consumer, called directly for a packed batch (node-rdkafka's JS wrapper drops the flag). */
 interface NativeConsumer {
   consume(timeoutMs: number, max: number, cb: (err: (Kafka.LibrdKafkaError & { code: number }) | null, batch: ConsumedBatch | Kafka.Message[]) => void, packed: boolean): void;
@@ -61,7 +65,9 @@ export class PoolConsumer {
   private aborted: Error | undefined;
   /** Held partitions, as `topic:partition`. */
   private assigned = new Map<string, Kafka.TopicPartition>();
-  private waitingForTopic = false;
+  /** Since when consume calls have found no topic (0: they do), and whether that was said. */
+  private noTopicSince = 0;
+  private saidNoTopic = false;
   private counted: ConsumerStats = { lines: 0, deadLetters: 0, skipped: 0, tombstones: 0 };
   /** Subscribed and consuming; false while connecting and after it stopped. */
   connected = false;
@@ -241,12 +247,19 @@ export class PoolConsumer {
     const native = (this.consumer as unknown as { _client: NativeConsumer })._client;
     return new Promise<ConsumedBatch>((resolve, reject) =>
       native.consume(CONSUME_TIMEOUT_MS, config.pool.batch, (err, batch) => {
-        if (!err) return resolve(Array.isArray(batch) ? consumedOf(batch) : batch);
-        // The pool may start before the source has created the topic: wait for it, do not crash-loop.
+        if (!err) {
+          this.noTopicSince = 0;
+          return resolve(Array.isArray(batch) ? consumedOf(batch) : batch);
+        }
+        // The pool may start before the source has created the topic: wait for it, do not crash-loop. Right after
+        // subscribing this is only metadata not loaded yet: asked again soon, and said only when it lasts.
         if (err.code === Kafka.CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART) {
-          if (!this.waitingForTopic) this.log.warn(`topic ${config.kafka.topic} does not exist yet; waiting for it (and the other tables' topics)`);
-          this.waitingForTopic = true;
-          return setTimeout(() => resolve(EMPTY), 1000);
+          this.noTopicSince ||= Date.now();
+          if (!this.saidNoTopic && Date.now() - this.noTopicSince > NO_TOPIC_SAY_MS) {
+            this.saidNoTopic = true;
+            this.log.warn(`topic ${config.kafka.topic} does not exist yet; waiting for it (and the other tables' topics)`);
+          }
+          return setTimeout(() => resolve(EMPTY), NO_TOPIC_RETRY_MS);
         }
         reject(kafkaError(`consumer-${slot} consuming`, err));
       }, true));
