@@ -21,6 +21,8 @@ COPY schemas ./schemas
 COPY --from=build /app/dist ./dist
 # Five consumers in one process: give libuv enough threads that file I/O never waits behind Kafka calls.
 ENV UV_THREADPOOL_SIZE=16
+# Two malloc arenas instead of one per thread that allocates: a lower peak RSS at the same speed.
+ENV MALLOC_ARENA_MAX=2
 # /metrics, /healthz and /readyz of the source (9471) and the consumer supervisor (9472). In a container the
 # loopback default would hide them from the published port; publish them on the host's 127.0.0.1 (compose.yaml).
 ENV METRICS_HOST=0.0.0.0

@@ -5,9 +5,9 @@
 // First: the bench's own table, before anything reads the configuration.
 import './lib/workload-table.js';
 import { parseCommandLine, wholeNumber } from '../src/cli/args.js';
-import { binlogEnd, generate, gtidNow } from './lib/backlog.js';
+import { backlogRange } from './lib/backlog.js';
 import { adminPool } from './lib/pipeline.js';
-import { sourceCatchUp, type BinlogRange } from './scenarios/source-catchup.js';
+import { sourceCatchUp } from './scenarios/source-catchup.js';
 
 const args = parseCommandLine(process.argv.slice(2), {
   changes: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' }, range: { type: 'string' }, env: { type: 'string' },
@@ -15,14 +15,7 @@ const args = parseCommandLine(process.argv.slice(2), {
 const changes = wholeNumber('changes', args.changes, 300_000);
 const runs = wholeNumber('runs', args.runs, 1);
 const admin = adminPool();
-let range: BinlogRange;
-if (args.range) range = JSON.parse(args.range) as BinlogRange;
-else {
-  const start = { ...(await binlogEnd(admin)), gtid: await gtidNow(admin) };
-  process.stdout.write(`building a binlog backlog of ${changes} changes…\n`);
-  const generated = await generate(changes);
-  range = { start, end: await binlogEnd(admin), changes: generated };
-}
+const range = await backlogRange(admin, changes, args.range);
 process.stdout.write(`range: ${JSON.stringify(range)}\n`);
 for (let i = 0; i < runs; i++) {
   for (const [label, root] of [['this', undefined], ...(args.baseline ? [['baseline', args.baseline]] : [])] as Array<[string, string | undefined]>) {

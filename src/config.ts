@@ -126,6 +126,8 @@ export interface SourceConfig {
   commitLingerMs: number;
   /** Changes buffered between the binlog and Kafka before the binlog connection is paused. */
   queueMax: number;
+  /** Bytes (of binlog events) queued before the binlog connection is paused. */
+  queueBytes: number;
   /** What a source with no checkpoint does first. */
   coldStart: ColdStart;
   /** Rows per Kafka transaction while snapshotting. */
@@ -177,6 +179,7 @@ export const DEFAULTS = {
   SOURCE_BATCH_MAX: '5000',
   SOURCE_COMMIT_LINGER_MS: '50',
   SOURCE_QUEUE_MAX: '10000',
+  SOURCE_QUEUE_MIB: '8',
   COLD_START: 'snapshot',
   SNAPSHOT_CHUNK: '5000',
   BINLOG_PURGED_MARGIN_SECONDS: '300',
@@ -188,9 +191,9 @@ export const DEFAULTS = {
   DISCOUNT_CATEGORY: 'ELECTRONICS',
   DISCOUNT_PERCENT: '10',
   POOL_BATCH: '1000',
-  POOL_PREFETCH_KIB: '2048',
+  POOL_PREFETCH_KIB: '512',
   POOL_FETCH_WAIT_MS: '25',
-  POOL_WORKERS: '1',
+  POOL_WORKERS: '0',
   POOL_STATIC_MEMBERSHIP: 'false',
   POOL_SESSION_TIMEOUT_MS: '6000',
   OUTPUT_SEGMENT_MIB: '256',
@@ -531,6 +534,7 @@ export function parseSettings(env: Settings): Config {
       batchMax: int(env, 'SOURCE_BATCH_MAX', 1, 1_000_000),
       commitLingerMs: int(env, 'SOURCE_COMMIT_LINGER_MS', 0, 1000),
       queueMax: int(env, 'SOURCE_QUEUE_MAX', 100, 10_000_000),
+      queueBytes: int(env, 'SOURCE_QUEUE_MIB', 1, 65_536) * 1_048_576,
       coldStart: coldStart(env, 'COLD_START'),
       snapshotChunk: int(env, 'SNAPSHOT_CHUNK', 1, 1_000_000),
       purgedMarginSeconds: int(env, 'BINLOG_PURGED_MARGIN_SECONDS', 0, 30 * 86400),

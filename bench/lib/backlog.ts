@@ -82,3 +82,15 @@ export async function gtidNow(admin: mysql.Pool): Promise<string> {
   const [rows] = await admin.query<Array<{ g: string } & mysql.RowDataPacket>>('SELECT @@gtid_binlog_pos AS g');
   return rows[0]!.g;
 }
+
+/**
+ * The binlog range a catch-up drains: the one a command line gives (a range an earlier run printed, JSON), else a
+ * new backlog of the issue's workload written now.
+ */
+export async function backlogRange(admin: mysql.Pool, changes: number, given?: string): Promise<import('../scenarios/source-catchup.js').BinlogRange> {
+  if (given) return JSON.parse(given) as import('../scenarios/source-catchup.js').BinlogRange;
+  const start = { ...(await binlogEnd(admin)), gtid: await gtidNow(admin) };
+  process.stdout.write(`building a binlog backlog of ${changes} changes…\n`);
+  const generated = await generate(changes);
+  return { start, end: await binlogEnd(admin), changes: generated };
+}

@@ -36,7 +36,8 @@ export function launch(cmd: Command, env: Record<string, string>, args: string[]
   const proc = spawn(process.execPath, argv, {
     cwd: resolve(root),
     env: {
-      ...process.env, SOURCE_METRICS_PORT: 'off', POOL_METRICS_PORT: 'off', LOG_FORMAT: 'json',
+      // As scripts/run.sh starts them: two malloc arenas.
+      ...process.env, SOURCE_METRICS_PORT: 'off', POOL_METRICS_PORT: 'off', LOG_FORMAT: 'json', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
       ...(cmd === 'consumers' ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' } : {}),
       ...env,
     },

@@ -20,7 +20,7 @@ import type { Flavor } from './server.js';
 
 export type SourceItem =
   | { kind: 'table'; table: TableRef; columns: ColumnSpec[]; keyColumns: string[] }
-  | { kind: 'changes'; table: TableRef; changes: ChangeEvent[] }
+  | { kind: 'changes'; table: TableRef; changes: ChangeEvent[]; bytes: number }
   | { kind: 'ddl'; db: string; statement: string }
   | { kind: 'commit'; position: BinlogPosition; tsMs: number };
 
@@ -235,7 +235,8 @@ export class BinlogReader {
           gtid: gtidText(event.gtid ?? this.txGtid), tsMs: event.timestamp, snapshot: false,
         }, this.rowInTx, mapped.sameKey);
         this.rowInTx += changes.length;
-        this.o.onItem({ kind: 'changes', table: mapped.ref, changes });
+        // The rows event's length in the binlog: what its rows weigh in the source's queue.
+        this.o.onItem({ kind: 'changes', table: mapped.ref, changes, bytes: (event as { size?: number }).size ?? 0 });
         return;
       }
       case 'gtid':

@@ -1,12 +1,14 @@
 /**
  * The bounded hand-off between the binlog reader (which cannot block: zongji pushes) and the Kafka sink.
- * Weighted by changes; above `high` the reader is told to pause its connection, below `low` to resume.
- * Memory is bounded by `high` plus what was in flight on the socket when it paused.
+ * Weighted by changes and by bytes (of the binlog events they came in: a wide row weighs what it costs); above
+ * either `high` the reader is told to pause its connection, below both `low` to resume. Memory is bounded by the
+ * highs plus what was in flight on the socket when it paused.
  */
 export class Channel<T> {
-  private items: Array<{ item: T; weight: number }> = [];
+  private items: Array<{ item: T; weight: number; bytes: number }> = [];
   private head = 0;
   private weight = 0;
+  private bytes = 0;
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
   private throttled = false;
@@ -15,6 +17,8 @@ export class Channel<T> {
     private readonly high: number,
     private readonly low: number,
     private readonly onThrottle: (pause: boolean) => void,
+    /** The bytes bound: pause above `high`, resume below `low` (default: none). */
+    private readonly byteBound: { high: number; low: number } = { high: Infinity, low: Infinity },
   ) {}
 
   get size(): number {
@@ -25,10 +29,16 @@ export class Channel<T> {
     return this.head >= this.items.length;
   }
 
-  push(item: T, weight = 1): void {
-    this.items.push({ item, weight });
+  /** The bytes the queued items came in. */
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  push(item: T, weight = 1, bytes = 0): void {
+    this.items.push({ item, weight, bytes });
     this.weight += weight;
-    if (!this.throttled && this.weight >= this.high) {
+    this.bytes += bytes;
+    if (!this.throttled && (this.weight >= this.high || this.bytes >= this.byteBound.high)) {
       this.throttled = true;
       this.onThrottle(true);
     }
@@ -52,14 +62,15 @@ export class Channel<T> {
       if (this.failure) throw this.failure;
       if (this.empty) return undefined;
     }
-    const { item, weight } = this.items[this.head]!;
+    const { item, weight, bytes } = this.items[this.head]!;
     this.items[this.head++] = undefined as never;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
     this.weight -= weight;
-    if (this.throttled && this.weight <= this.low) {
+    this.bytes -= bytes;
+    if (this.throttled && this.weight <= this.low && this.bytes <= this.byteBound.low) {
       this.throttled = false;
       this.onThrottle(false);
     }

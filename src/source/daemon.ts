@@ -200,7 +200,7 @@ export class SourceDaemon {
       const channel = new Channel<SourceItem>(config.source.queueMax, Math.floor(config.source.queueMax / 4), (pause) => {
         if (pause) reader?.pause();
         else reader?.resume();
-      });
+      }, { high: config.source.queueBytes, low: Math.floor(config.source.queueBytes / 4) });
       this.queued = () => channel.size;
       reader = new BinlogReader({
         mysql: this.deps.mysql, serverId: config.source.serverId, sourceServerId: server.serverId, flavor: server.flavor,
@@ -212,7 +212,7 @@ export class SourceDaemon {
         start: checkpoint,
         onItem: (item) => {
           if (item.kind === 'changes') this.metrics.changesRead.inc({ table: tableId(item.table) }, item.changes.length);
-          channel.push(item, item.kind === 'changes' ? item.changes.length : 1);
+          channel.push(item, item.kind === 'changes' ? item.changes.length : 1, item.kind === 'changes' ? item.bytes : 0);
         },
         onError: (err) => channel.fail(err),
       });

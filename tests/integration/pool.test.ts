@@ -119,6 +119,22 @@ test('a five-consumer pool writes every change once, transformed right, with dis
   }
 });
 
+test('POOL_WORKERS=2: the lines made on worker threads are the lines made on the consumers\' own thread, every change once', { timeout: 600_000 }, async (t) => {
+  const byOffset = async (extra: Record<string, string>) => {
+    const env = poolEnv(extra);
+    const pool = startPool(env);
+    t.after(() => stopPool(pool, 'SIGKILL'));
+    const lines = await waitForLines(env.OUTPUT_DIR, expected.size);
+    assert.equal(await stopPool(pool), 0);
+    assertExactlyOnce(lines);
+    return new Map(lines.map(({ line }) => [`${line._meta.partition}:${line._meta.offset}`, JSON.stringify(line)]));
+  };
+  const inPlace = await byOffset({ POOL_WORKERS: '0' });
+  const onWorkers = await byOffset({ POOL_WORKERS: '2' });
+  assert.equal(onWorkers.size, inPlace.size);
+  for (const [at, line] of inPlace) assert.equal(onWorkers.get(at), line, `${at} differs`);
+});
+
 test('kill -9 of the supervisor five times: no offset duplicated or missing (libuv pool left at 4 threads)', { timeout: 600_000 }, async (t) => {
   // Small batches: many fsync + commit rounds, so the five kills land while there is still work to do.
   const env = poolEnv({ UV_THREADPOOL_SIZE: '4', POOL_BATCH: '20' });

@@ -271,9 +271,10 @@ for (const [file, expected] of Object.entries(units)) {
       assert.equal(one('PrivateTmp'), 'yes');
       assert.equal(service.get('MemoryDenyWriteExecute'), undefined, 'V8 needs writable executable memory');
 
-      // Environment= names must be settings (or Node's thread pool size).
+      // Environment= names must be settings (or the runtime's: Node's thread pool size, glibc's arenas, as run.sh sets).
       const env = new Map((service.get('Environment') ?? []).map((e) => e.split('=', 2) as [string, string]));
-      for (const key of env.keys()) assert.ok(key in DEFAULTS || key === 'UV_THREADPOOL_SIZE', `${file}: ${key} is not a setting`);
+      for (const key of env.keys()) assert.ok(key in DEFAULTS || key === 'UV_THREADPOOL_SIZE' || key === 'MALLOC_ARENA_MAX', `${file}: ${key} is not a setting`);
+      assert.equal(env.get('MALLOC_ARENA_MAX'), '2', `${file}: two malloc arenas, as scripts/run.sh`);
       if (expected.output) {
         const output = env.get('OUTPUT_DIR');
         assert.ok(output, `${file}: no OUTPUT_DIR default`);

@@ -33,3 +33,18 @@ test('a long stream stays compact in memory', async () => {
   }
   assert.ok((ch as unknown as { items: unknown[] }).items.length <= 2048);
 });
+
+test('the byte bound pauses the reader when a few wide rows weigh more than many narrow ones, and resumes only below both lows', async () => {
+  const signals: boolean[] = [];
+  const ch = new Channel<string>(1000, 250, (pause) => signals.push(pause), { high: 10_000, low: 2_500 });
+  ch.push('narrow', 100, 1_000);
+  assert.deepEqual(signals, [], '100 changes of 1,000 bytes: under both bounds');
+  ch.push('wide', 2, 9_500);
+  assert.deepEqual(signals, [true], 'two rows of 9,500 bytes: over the byte bound, far under the change bound');
+  assert.equal(ch.byteSize, 10_500);
+  await ch.take(1);
+  assert.deepEqual(signals, [true], '9,500 bytes still queued: not below the byte low');
+  await ch.take(1);
+  assert.deepEqual(signals, [true, false]);
+  assert.equal(ch.byteSize, 0);
+});
