@@ -161,8 +161,17 @@ async function startSegmentFor(p: Pending): Promise<void> {
   if (p.out.lines.needsNewSegment(p.plan)) await p.out.lines.closeForPlan();
 }
 
-/** Writes the lines gathered so far durably and notes them, so the segment holding them may close. */
+/**
+ * Writes the lines gathered so far durably and notes them, so the segment holding them may close. The topic's dead
+ * letters go first: noting a line's offset covers every lower offset of its partition, a dead letter's among them.
+ */
 async function appendLines(p: Pending, batch: ConsumedBatch): Promise<void> {
+  if (p.dead > 0) {
+    await p.out.dead.append(p.deadText, p.dead);
+    await p.out.dead.sync();
+    p.deadText = '';
+    p.dead = 0;
+  }
   await startSegmentFor(p);
   await p.out.lines.append(joined(p.chunks), p.inChunks);
   await p.out.lines.sync();

@@ -92,16 +92,22 @@ export class LineWorkers implements LineFactory {
     const thread = this.pick();
     const schemas: Array<[number, { text: string } | { poison: string }]> = [];
     for (const id of batch.schemaIds) {
-      if (thread.shipped.has(id)) continue;
-      const s = this.decoder.schemaFor(id);
+      const s = thread.shipped.has(id) ? undefined : this.decoder.schemaFor(id);
       if (s) schemas.push([id, s]);
-      thread.shipped.add(id);
     }
     const id = this.nextId++;
     return new Promise<TopicLines[]>((resolve, reject) => {
       thread.calls.set(id, { resolve, reject });
       thread.worker.ref();
-      thread.worker.postMessage({ id, batch, schemas }, packedTransfers(batch));
+      try {
+        thread.worker.postMessage({ id, batch, schemas }, packedTransfers(batch));
+      } catch (err) {
+        thread.calls.delete(id);
+        reject(new LineWorkerError(`handing a batch to a line worker failed: ${(err as Error).message}`, { cause: err }));
+        return;
+      }
+      // Handed over: this worker has these schemas from now on.
+      for (const [schemaId] of schemas) thread.shipped.add(schemaId);
     }).finally(() => {
       if (thread.calls.size === 0 && !thread.dead) thread.worker.unref();
     });

@@ -9,7 +9,7 @@ export interface ConsumedBatch {
   count: number;
   topics: string[];
   /** Per message, its topic's index in `topics`. */
-  topicIndex: Uint16Array;
+  topicIndex: Uint32Array;
   partitions: Int32Array;
   offsets: Float64Array;
   /** Per message, where its value ends in `values` (it starts where the previous one ends). */
@@ -25,7 +25,7 @@ export interface ConsumedBatch {
 /** What a line worker decodes: the messages that have a value and are new to the output. */
 export interface PackedBatch {
   topics: string[];
-  topicIndex: Uint16Array;
+  topicIndex: Uint32Array;
   partitions: Int32Array;
   offsets: Float64Array;
   ends: Uint32Array;
@@ -44,7 +44,7 @@ export function consumedOf(messages: readonly Kafka.Message[]): ConsumedBatch {
     if (m.key !== null && m.key !== undefined) keyBytes += Buffer.isBuffer(m.key) ? m.key.length : Buffer.byteLength(String(m.key));
   }
   const b: ConsumedBatch = {
-    count: n, topics: [], topicIndex: new Uint16Array(n), partitions: new Int32Array(n), offsets: new Float64Array(n),
+    count: n, topics: [], topicIndex: new Uint32Array(n), partitions: new Int32Array(n), offsets: new Float64Array(n),
     values: Buffer.allocUnsafeSlow(valueBytes), valueEnds: new Uint32Array(n), valueNull: new Uint8Array(n),
     keys: Buffer.allocUnsafeSlow(keyBytes), keyEnds: new Uint32Array(n), keyNull: new Uint8Array(n),
   };
@@ -85,7 +85,7 @@ export function freshOf(b: ConsumedBatch, fresh?: Uint32Array): PackedBatch {
   for (let j = 0; j < n; j++) total += b.valueEnds[fresh[j]!]! - startOf(b, fresh[j]!);
   const values = Buffer.allocUnsafeSlow(total);
   const p: PackedBatch = {
-    topics: b.topics, topicIndex: new Uint16Array(n), partitions: new Int32Array(n), offsets: new Float64Array(n),
+    topics: b.topics, topicIndex: new Uint32Array(n), partitions: new Int32Array(n), offsets: new Float64Array(n),
     ends: new Uint32Array(n), values, schemaIds: [],
   };
   let at = 0;

@@ -125,3 +125,34 @@ test("node-rdkafka's packed read (scripts/patches/) gives what its message objec
   assert.equal(packed.filter((m) => m.value === null).length, sent.filter((s) => s.value === null).length);
   assert.equal(packed.filter((m) => m.value === '').length, sent.filter((s) => s.value?.length === 0).length);
 });
+
+test('a packed read ends once its values reach 64 MiB, however many messages were asked for', { timeout: 120_000 }, async (t) => {
+  const topic = uniqueName('stack-packed-big');
+  await createTopic(topic, 1);
+  const producer = new HighLevelProducer({ 'metadata.broker.list': config.kafka.brokers, 'compression.codec': 'none' });
+  await new Promise<void>((resolve, reject) => producer.connect({}, (err) => (err ? reject(err) : resolve())));
+  const value = Buffer.alloc(900 * 1024, 7);
+  for (let i = 0; i < 90; i++) {
+    await new Promise<void>((resolve, reject) => producer.produce(topic, 0, value, `k${i}`, Date.now(), (err) => (err ? reject(err) : resolve())));
+  }
+  await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  const consumer = new KafkaConsumer({ 'metadata.broker.list': config.kafka.brokers, 'group.id': uniqueName('packed-big'), 'enable.auto.commit': false,
+    'queued.max.messages.kbytes': 200_000, 'fetch.max.bytes': 100_000_000 }, { 'auto.offset.reset': 'earliest' });
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
+  const native = (consumer as unknown as { _client: { consume: (t: number, n: number, cb: (err: unknown, b: ConsumedBatch) => void, packed: boolean) => void } })._client;
+  consumer.assign([{ topic, partition: 0, offset: 0 }]);
+  const counts: number[] = [];
+  let got = 0;
+  const deadline = Date.now() + 60_000;
+  while (got < 90 && Date.now() < deadline) {
+    const b = await new Promise<ConsumedBatch>((resolve, reject) => native.consume(2000, 1000, (err, r) => (err ? reject(err) : resolve(r)), true));
+    if (b.count > 0) counts.push(b.count);
+    got += b.count;
+  }
+  await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  t.diagnostic(`batches of ${counts.join(', ')} messages`);
+  assert.equal(got, 90);
+  const perBatch = Math.ceil((64 * 1024 * 1024) / value.length);
+  assert.ok(counts.every((c) => c <= perBatch), `batches of ${counts.join(', ')} messages: none past the ${perBatch} that reach 64 MiB`);
+  assert.ok(counts.length >= 2, 'the 90 messages (79 MiB) came in more than one batch');
+});
