@@ -32,7 +32,8 @@ export function launch(cmd: Command, env: Record<string, string>, args: string[]
   // BENCH_NODE_ARGS reaches every launched process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a scenario.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // As users run it: `cdc <command>` (the compiled bin) when built there.
-  const argv = [...nodeArgs, ...(existsSync(compiled) ? ['--max-semi-space-size=16', compiled, cmd, ...args] : ['--import', 'tsx', join(root, 'src/cli', `${cmd}.ts`), ...args])];
+  // That checkout's own V8 flags first (a baseline keeps its own), then the bench's, which win.
+  const argv = [...(existsSync(compiled) ? [...runFlags(root), ...nodeArgs, compiled, cmd, ...args] : [...nodeArgs, '--import', 'tsx', join(root, 'src/cli', `${cmd}.ts`), ...args])];
   const proc = spawn(process.execPath, argv, {
     cwd: resolve(root),
     env: {
@@ -66,6 +67,16 @@ export function launch(cmd: Command, env: Record<string, string>, args: string[]
       return exited;
     },
   };
+}
+
+/** The node flags `scripts/run.sh` of a checkout starts `cdc` with (none for a checkout without them). */
+export function runFlags(root: string): string[] {
+  try {
+    const m = /^exec "\$NODE" (.*?) ?"\$ROOT\/dist\/cli\/cdc\.js"/m.exec(readFileSync(join(root, 'scripts/run.sh'), 'utf8'));
+    return m ? m[1]!.split(' ').filter(Boolean) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** RSS of a process and all its descendants (tsx, JVM children), MiB; 0 once it is gone. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -315,4 +316,26 @@ test('cdc.env.example lists every setting once, with its default, secrets blank'
   });
   assert.equal(Object.keys(values).length, names.length);
   assert.doesNotThrow(() => parseSettings(values));
+});
+
+// ---- node flags -----------------------------------------------------------------------------------------------
+
+test('run.sh, the cdc bin, the systemd units and the image start Node with the same V8 flags, and Node accepts them', async () => {
+  const flagsOf = (text: string, pattern: RegExp, where: string): string => {
+    const m = pattern.exec(text);
+    assert.ok(m, `${where}: no node command line found`);
+    return m[1]!.trim();
+  };
+  const run = flagsOf(await read('scripts/run.sh'), /^exec "\$NODE" (.*?) "\$ROOT\/dist\/cli\/cdc\.js"/m, 'scripts/run.sh');
+  assert.match(run, /--max-semi-space-size=\d+/);
+  const others: Array<[string, string]> = [
+    ['src/cli/cdc.ts', flagsOf(await read('src/cli/cdc.ts'), /^#!\/usr\/bin\/env -S node (.*)$/m, 'src/cli/cdc.ts')],
+    ['Dockerfile', JSON.parse(flagsOf(await read('Dockerfile'), /^ENTRYPOINT (\[.*\])$/m, 'Dockerfile')).slice(1, -1).join(' ')],
+  ];
+  for (const unit of ['cdc-pipeline', 'cdc-source', 'cdc-consumers']) {
+    others.push([unit, flagsOf(await read(`deploy/systemd/${unit}.service`), /^ExecStart=\/usr\/bin\/node (.*?) dist\/cli\/cdc\.js/m, unit)]);
+  }
+  for (const [where, flags] of others) assert.equal(flags, run, `${where} starts Node with other flags than scripts/run.sh`);
+  const check = spawnSync(process.execPath, [...run.split(' '), '-e', '0'], { encoding: 'utf8' });
+  assert.equal(check.status, 0, `node refuses ${run}: ${check.stderr}`);
 });
