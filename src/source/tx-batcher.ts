@@ -5,6 +5,12 @@
  * A Kafka commit waits for every record of the transaction to be acknowledged (tens of milliseconds under
  * load). Meanwhile the next transaction's records are encoded and held here ("staged"); they are produced as
  * soon as the commit returns. One commit is in flight at a time, and staging is bounded by the batch size.
+ *
+ * With no commit in flight, a transaction's first records are held for half its linger (or until FLUSH_AT of
+ * them), then produced together: the producer names their partitions to the coordinator in one AddPartitionsToTxn
+ * request (each a write to the transaction log) instead of one per record that reaches a new partition, the
+ * broker's largest single cost at a trickle. Records after that mostly go to partitions already named, and are
+ * produced while the transaction lingers, so its commit waits only for EndTxn.
  */
 import type { KafkaRecord } from '../codec/change-encoder.js';
 import type { TxWriter } from '../sink/tx-writer.js';
@@ -41,6 +47,9 @@ interface Filling {
   openedAt: number;
 }
 
+/** Held records that go out at once, however young the transaction (see above). */
+export const FLUSH_AT = 500;
+
 export class TxBatcher {
   /** The last checkpoint Kafka has committed. */
   committed: Checkpoint;
@@ -59,14 +68,15 @@ export class TxBatcher {
     if (f.changes === 0) f.openedAt = Date.now();
     f.midBinlogTx = true;
     f.changes += changes;
-    if (this.inFlight) {
-      for (const r of records) f.staged.push(r);
-      // Staging is bounded: past a batch, wait for the commit and produce.
-      if (f.staged.length >= this.o.batchMax) await this.produceStaged();
-      return;
-    }
-    await this.produceStaged(); // begins the transaction, and keeps order behind anything staged
-    await this.produce(records);
+    for (const r of records) f.staged.push(r);
+    // Staging is bounded: past a batch, wait for the commit in flight and produce.
+    if (this.inFlight ? f.staged.length >= this.o.batchMax : this.heldLongEnough()) await this.produceStaged();
+  }
+
+  /** With no commit in flight: whether the records held have waited half the linger, or are many. */
+  private heldLongEnough(): boolean {
+    const f = this.filling;
+    return f.staged.length >= Math.min(FLUSH_AT, this.o.batchMax) || Date.now() - f.openedAt >= (this.o.lingerMs ?? 0) / 2;
   }
 
   /**
@@ -164,10 +174,10 @@ export class TxBatcher {
     await this.settled();
   }
 
-  /** Once the commit in flight has ended, the staged records go out (call when idle, so they do not wait). */
+  /** Once the commit in flight has ended, staged records held long enough go out (call when idle, so they do not wait). */
   async produceStagedIfReady(): Promise<void> {
     this.rethrow();
-    if (!this.inFlight && this.filling.staged.length > 0) await this.produceStaged();
+    if (!this.inFlight && this.filling.staged.length > 0 && this.heldLongEnough()) await this.produceStaged();
   }
 
   /** The commit in flight has ended; throws its error. */

@@ -4,7 +4,7 @@ import type { KafkaRecord } from '../../../src/codec/change-encoder.js';
 import type { TxWriter } from '../../../src/sink/tx-writer.js';
 import type { Checkpoint } from '../../../src/source/checkpoint.js';
 import type { CheckpointStore } from '../../../src/source/checkpoint-store.js';
-import { TxBatcher } from '../../../src/source/tx-batcher.js';
+import { FLUSH_AT, TxBatcher } from '../../../src/source/tx-batcher.js';
 
 /** A writer that only counts what it was asked to do: the batcher's decisions are what is under test. */
 function counting() {
@@ -61,4 +61,27 @@ test('a transaction that reaches SOURCE_BATCH_MAX commits at once, linger or not
   await c.commitIfDue(true);
   await c.settled();
   assert.equal(none.calls.commits, 1);
+});
+
+test('with no commit in flight, a transaction\'s first records are held for half the linger (or FLUSH_AT of them) and produced together; later ones at once', async () => {
+  const sends: number[] = [];
+  const { writer, store } = counting();
+  (writer as unknown as { send: (r: KafkaRecord[]) => Promise<void> }).send = async (r) => { sends.push(r.length); };
+  const b = new TxBatcher({ writer, store, batchMax: 10_000, lingerMs: 80, onCommitted: () => undefined }, start);
+  for (let pos = 100; pos <= 300; pos += 100) await wholeTransaction(b, pos);
+  await b.produceStagedIfReady();
+  assert.deepEqual(sends, [], 'younger than half the linger: held');
+  await new Promise((r) => setTimeout(r, 45));
+  await wholeTransaction(b, 400);
+  assert.deepEqual(sends, [4], 'past half the linger: the four records in one send');
+  await wholeTransaction(b, 500);
+  assert.deepEqual(sends, [4, 1], 'later records go out as they come');
+  await b.commitNow();
+
+  const many = new TxBatcher({ writer, store, batchMax: 10_000, lingerMs: 10_000, onCommitted: () => undefined }, start);
+  sends.length = 0;
+  await many.add(Array.from({ length: FLUSH_AT - 1 }, () => record), FLUSH_AT - 1);
+  assert.deepEqual(sends, []);
+  await many.add([record], 1);
+  assert.deepEqual(sends, [FLUSH_AT], 'FLUSH_AT records go out however young the transaction');
 });
