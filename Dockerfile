@@ -30,5 +30,5 @@ EXPOSE 9471 9472
 # Node itself is PID 1 (exec form, no npm or shell in between): SIGTERM from `docker stop` reaches the pipeline's
 # own handler, which commits what is whole and exits 0. Smaller young-generation spaces keep the RSS down
 # (docs/performance.md).
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=25", "dist/cli/cdc.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/cli/cdc.js"]
 CMD ["source"]

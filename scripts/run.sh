@@ -8,12 +8,10 @@ source "$ROOT/scripts/node-runtime.sh"
 # Five consumers each hold a libuv thread while they wait on Kafka: file I/O needs threads of its own. Read by
 # libuv when its pool starts, so it has to be in the environment before Node does.
 if [[ ${1:-} == consumers || ${1:-} == start ]]; then export UV_THREADPOOL_SIZE="${UV_THREADPOOL_SIZE:-16}"; fi
-# V8's heap, sized for memory rather than for the last percent of speed (docs/performance.md#memory): the young
-# generation on Node 24 grows to ~100 MiB under a catch-up's allocation rate, 8 MiB semi-spaces hold it at 16; and
-# after each full collection the old generation may grow by 25 % of what survived before the next (V8's own factor
-# lets 100+ MiB of garbage pile up over an 18 MiB live heap). Not a cap: a larger live heap just grows the limit.
+# V8's young generation on Node 24 grows to ~100 MiB under a catch-up's allocation rate; 8 MiB semi-spaces hold it
+# at 16 at the same speed (docs/performance.md#memory; the source also sizes its old generation, src/source/heap.ts).
 # The same flags are in src/cli/cdc.ts, deploy/systemd/*.service and the Dockerfile (tests/unit/deploy.test.ts).
 # glibc gives each thread that allocates its own arena (librdkafka's, libuv's: some 50 threads in the pool), each keeping what was freed in it:
 # two arenas keep the pool's peak RSS 20-40 MiB lower at the same speed.
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-exec "$NODE" --max-semi-space-size=8 --heap-growing-percent=25 "$ROOT/dist/cli/cdc.js" "$@"
+exec "$NODE" --max-semi-space-size=8 "$ROOT/dist/cli/cdc.js" "$@"

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { flushLogger } from '../log.js';
 import { mysqlOptions } from '../mysql.js';
 import { runBackfill } from '../source/backfill.js';
+import { sizeHeap } from '../heap.js';
 import { isoTime, parseCommandLine, wholeNumber } from './args.js';
 import { commandSpec, usageLine } from './commands.js';
 import { createProgress } from './progress.js';
@@ -22,6 +23,7 @@ export function parseSince(value: string | undefined, full: boolean | undefined)
 }
 
 await runCommand('backfill', async () => {
+  sizeHeap('source');
   const args = parseCommandLine(process.argv.slice(2), {
     since: { type: 'string' }, full: { type: 'boolean' }, chunk: { type: 'string' }, table: { type: 'string' }, ...CONFIG_OPTIONS,
   }, SPEC);

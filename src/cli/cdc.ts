@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=25
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * `cdc <command> [options]`: the one entry point of the compiled CLI (package.json "bin"). Each command is its
  * own module under src/cli/, run as if it had been started directly; `cdc stack …` runs the local stack's scripts.

@@ -5,6 +5,7 @@
  */
 import { Registry } from '../codec/registry.js';
 import { exitCodeFor, PipelineError } from '../errors.js';
+import { sizeHeap } from '../heap.js';
 import { flushLogger } from '../log.js';
 import { createPoolMetrics } from '../pool/metrics.js';
 import { registerBuildInfo } from '../ops/build-info.js';
@@ -12,6 +13,7 @@ import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { Supervisor } from '../pool/supervisor.js';
 import { daemonArgs, setup, stopWithParent } from './setup.js';
 
+sizeHeap('pool');
 const args = daemonArgs('consumers');
 const { config, logger } = setup('consumers', args);
 const log = logger.child({ component: 'pool' });

@@ -12,8 +12,10 @@ import { registerBuildInfo } from '../ops/build-info.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { createSourceMetrics } from '../source/metrics.js';
 import { SourceDaemon } from '../source/daemon.js';
+import { sizeHeap } from '../heap.js';
 import { daemonArgs, setup, stopWithParent } from './setup.js';
 
+sizeHeap('source');
 const args = daemonArgs('source');
 const { config, logger } = setup('source', args);
 const metrics = createSourceMetrics();
