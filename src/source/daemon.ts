@@ -318,7 +318,7 @@ export class SourceDaemon {
       if (quiet > PRODUCER_SILENT_MS && !batcher.holdsChanges) {
         throw new KafkaError(`Kafka has not answered the producer for ${Math.round(quiet / 1000)} s; starting a new session with a new connection`);
       }
-      // Nothing came for a while: what is whole goes out; staged records are not left waiting.
+      // Nothing came for a while: what is whole goes out; staged records held long enough are not left waiting.
       await batcher.produceStagedIfReady();
       if (!batcher.holdsChanges || batcher.whole) await this.addSnapshotChunk(batcher, adding);
       if (batcher.whole) {

@@ -36,10 +36,10 @@ export interface TxBatcherOptions {
 
 /** A transaction being filled: its records (if not produced yet), changes, and the position after its last whole binlog transaction. */
 interface Filling {
-  /** Records waiting for the commit in flight to end; produced directly when there is none. */
+  /** Records not produced yet: waiting for the commit in flight to end, or held for half the linger (see above). */
   staged: KafkaRecord[];
   changes: number;
-  /** Whether the Kafka transaction is begun (its records produced as they come). */
+  /** Whether the Kafka transaction is begun (begun lazily, when its first records are produced). */
   begun: boolean;
   boundary: Checkpoint | undefined;
   /** The changes after `boundary` belong to a binlog transaction not yet ended. */

@@ -320,7 +320,7 @@ test('cdc.env.example lists every setting once, with its default, secrets blank'
 
 // ---- node flags -----------------------------------------------------------------------------------------------
 
-test('run.sh, the cdc bin, the systemd units and the image start Node with the same V8 flags, and Node accepts them', async () => {
+test('run.sh, the cdc bin, the systemd units and the image start Node with the same V8 flags, and Node accepts them and src/heap.ts\'s', async () => {
   const flagsOf = (text: string, pattern: RegExp, where: string): string => {
     const m = pattern.exec(text);
     assert.ok(m, `${where}: no node command line found`);
@@ -338,4 +338,7 @@ test('run.sh, the cdc bin, the systemd units and the image start Node with the s
   for (const [where, flags] of others) assert.equal(flags, run, `${where} starts Node with other flags than scripts/run.sh`);
   const check = spawnSync(process.execPath, [...run.split(' '), '-e', '0'], { encoding: 'utf8' });
   assert.equal(check.status, 0, `node refuses ${run}: ${check.stderr}`);
+  // src/heap.ts sets this one at run time, where V8 ignores a flag it does not know: make sure this V8 knows it.
+  const growing = spawnSync(process.execPath, ['--heap-growing-percent=25', '-e', '0'], { encoding: 'utf8' });
+  assert.equal(growing.status, 0, `node refuses --heap-growing-percent: ${growing.stderr}`);
 });

@@ -85,3 +85,26 @@ test('with no commit in flight, a transaction\'s first records are held for half
   await many.add([record], 1);
   assert.deepEqual(sends, [FLUSH_AT], 'FLUSH_AT records go out however young the transaction');
 });
+
+test('held records are produced before the checkpoint at commit; a stop with records held but never produced neither begins nor aborts a transaction', async () => {
+  const order: string[] = [];
+  const { writer, store } = counting();
+  const w = writer as unknown as Record<string, unknown>;
+  w.begin = async () => { order.push('begin'); };
+  w.send = async (r: KafkaRecord[]) => { order.push(`send ${r.length}`); };
+  w.sendPosition = async () => { order.push('position'); };
+  w.commitSent = async () => { order.push('commit'); };
+  w.abort = async () => { order.push('abort'); };
+  const b = new TxBatcher({ writer, store, batchMax: 10_000, lingerMs: 10_000, onCommitted: () => undefined }, start);
+  await wholeTransaction(b, 100);
+  await wholeTransaction(b, 200);
+  await b.commitNow();
+  assert.deepEqual(order, ['begin', 'send 2', 'position', 'commit']);
+
+  order.length = 0;
+  const c = new TxBatcher({ writer, store, batchMax: 10_000, lingerMs: 10_000, onCommitted: () => undefined }, start);
+  await c.add([record], 1); // a binlog transaction not ended: only held
+  const at = await c.close(true);
+  assert.deepEqual(order, [], 'nothing was begun, so nothing to abort');
+  assert.equal(at.pos, start.pos, 'the position stays where it was: the change is read again');
+});
