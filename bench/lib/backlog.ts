@@ -10,6 +10,7 @@ import Kafka from 'node-rdkafka';
 import { rdkafkaOptions } from '../../src/config/kafka.js';
 import { ensureTopic } from '../../src/sink/topics.js';
 import { encodeCheckpoint, readCheckpoint } from '../../src/source/checkpoint.js';
+import type { BinlogRange } from '../scenarios/source-catchup.js';
 import { config, kafkaOf, waitFor, type BenchEnv } from './pipeline.js';
 import { ROOT } from './procs.js';
 
@@ -87,8 +88,8 @@ export async function gtidNow(admin: mysql.Pool): Promise<string> {
  * The binlog range a catch-up drains: the one a command line gives (a range an earlier run printed, JSON), else a
  * new backlog of the issue's workload written now.
  */
-export async function backlogRange(admin: mysql.Pool, changes: number, given?: string): Promise<import('../scenarios/source-catchup.js').BinlogRange> {
-  if (given) return JSON.parse(given) as import('../scenarios/source-catchup.js').BinlogRange;
+export async function backlogRange(admin: mysql.Pool, changes: number, given?: string): Promise<BinlogRange> {
+  if (given) return JSON.parse(given) as BinlogRange;
   const start = { ...(await binlogEnd(admin)), gtid: await gtidNow(admin) };
   process.stdout.write(`building a binlog backlog of ${changes} changes…\n`);
   const generated = await generate(changes);

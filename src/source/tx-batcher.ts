@@ -76,7 +76,7 @@ export class TxBatcher {
   /** With no commit in flight: whether the records held have waited half the linger, or are many. */
   private heldLongEnough(): boolean {
     const f = this.filling;
-    return f.staged.length >= Math.min(FLUSH_AT, this.o.batchMax) || Date.now() - f.openedAt >= (this.o.lingerMs ?? 0) / 2;
+    return f.staged.length >= Math.min(FLUSH_AT, this.o.batchMax) || this.age() >= this.linger / 2;
   }
 
   /**
@@ -137,15 +137,24 @@ export class TxBatcher {
   commitIfDue(nothingQueued: boolean): Promise<void> | undefined {
     const f = this.filling;
     if (!this.whole) return undefined;
-    const age = Date.now() - f.openedAt;
-    if (f.changes >= this.o.batchMax || (nothingQueued && age >= (this.o.lingerMs ?? 0)) || age >= 1_000) return this.startCommit();
+    const age = this.age();
+    if (f.changes >= this.o.batchMax || (nothingQueued && age >= this.linger) || age >= 1_000) return this.startCommit();
     return undefined;
   }
 
   /** How long the transaction being filled may still linger before it commits when idle (ms; 0 when due). */
   lingerLeft(): number {
     if (!this.whole) return Infinity;
-    return Math.max(0, (this.o.lingerMs ?? 0) - (Date.now() - this.filling.openedAt));
+    return Math.max(0, this.linger - this.age());
+  }
+
+  /** How long ago the transaction being filled got its first change, ms. */
+  private age(): number {
+    return Date.now() - this.filling.openedAt;
+  }
+
+  private get linger(): number {
+    return this.o.lingerMs ?? 0;
   }
 
   /** Starts committing what is whole; resolves once the commit is under way (the previous one ended). */
