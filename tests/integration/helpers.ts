@@ -1,4 +1,7 @@
 /** Shared set-up for tests against the running local stack (`npm run stack:up`). */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -18,10 +21,41 @@ export function pipelineConnection(): Promise<mysql.Connection> {
 
 /**
  * Test rows get negative ids: the generator only counts up from the largest id, so the two never meet,
- * however much data a benchmark has generated.
+ * however much data a benchmark has generated. Test files run in parallel processes and their rows stay in the
+ * shared table, so random ids collided now and then (a duplicate-key error mid-test); instead each process
+ * reserves blocks of ids by creating a file per block next to the stack's own state, which lives as long as the
+ * rows do. Single ids come from [-1, -1e9], contiguous ranges from below that.
  */
+const SINGLE = { top: -1, blockSize: 10_000, blocks: 100_000 } as const;
+const RANGES = { top: -1_000_000_001, blockSize: 250_000, blocks: 4_000 } as const;
+let singles: { next: number; left: number } = { next: 0, left: 0 };
+
+function reserveBlock(region: typeof SINGLE | typeof RANGES, count = 1): number {
+  const dir = join(process.env.STACK_DIR ?? fileURLToPath(new URL('../../.stack', import.meta.url)), 'test-ids', String(config.mysql.port));
+  mkdirSync(dir, { recursive: true });
+  const first = Math.floor(Math.random() * (region.blocks - count + 1));
+  for (let i = 0; i + count <= region.blocks; i++) {
+    const b = (first + i) % (region.blocks - count + 1);
+    try {
+      for (let k = 0; k < count; k++) closeSync(openSync(join(dir, `${region.top}.${b + k}`), 'wx'));
+      return region.top - b * region.blockSize;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`every test id block under ${dir} is taken; remove that directory together with the product table's negative ids`);
+}
+
 export function freshId(): number {
-  return -1 - Math.floor(Math.random() * 2_000_000_000);
+  if (singles.left === 0) singles = { next: reserveBlock(SINGLE), left: SINGLE.blockSize };
+  singles.left--;
+  return singles.next--;
+}
+
+/** n consecutive ids, counting down, in blocks no other test process is given. */
+export function freshIdRange(n: number): number[] {
+  const top = reserveBlock(RANGES, Math.ceil(n / RANGES.blockSize));
+  return Array.from({ length: n }, (_, i) => top - i);
 }
 
 export function uniqueName(prefix: string): string {

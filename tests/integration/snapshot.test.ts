@@ -8,16 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2';
 import type mysql from 'mysql2/promise';
-import { adminConnection } from './helpers.js';
+import { adminConnection, freshIdRange } from './helpers.js';
 import { isolatedSource, purgeOlderBinlogs, readTopic, startSource, stopSource, waitCaughtUp, waitFor, type Landed } from './source-helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Distinct negative ids (the generator never makes those), inserted in bulk. */
+/** Distinct negative ids (the generator never makes those) no other test is given, inserted in bulk. */
 async function insertMany(admin: mysql.Connection, n: number, name: string): Promise<number[]> {
-  const base = -1_000_000 - Math.floor(Math.random() * 1_000_000_000);
-  const ids = Array.from({ length: n }, (_, i) => base - i);
-  await admin.query('DELETE FROM product WHERE id BETWEEN ? AND ?', [base - n + 1, base]);
+  const ids = freshIdRange(n);
   for (let i = 0; i < n; i += 5000) {
     const slice = ids.slice(i, i + 5000).map((id) => [id, name, 'Books', 3.5]);
     await admin.query('INSERT INTO product (id, name, category, price) VALUES ?', [slice]);
