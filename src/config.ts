@@ -98,6 +98,12 @@ export interface PoolConfig {
   prefetchKiB: number;
   /** How long the broker may hold a consumer's fetch when nothing is new: the pool's share of the latency. */
   fetchWaitMs: number;
+  /**
+   * A consumer commits its offsets at most this often (ms; 0: after every batch). The files and the index are what
+   * make a line exactly-once; the commit tells the next reader where to start, and each one is a write to the
+   * group's log on the broker.
+   */
+  commitEveryMs: number;
   /** Worker threads that decode and transform the consumers' batches; 0 = on the consumers' own thread. */
   workers: number;
   /** Output segments: rotation, compression, retention, file mode. */
@@ -193,6 +199,7 @@ export const DEFAULTS = {
   POOL_BATCH: '1000',
   POOL_PREFETCH_KIB: '512',
   POOL_FETCH_WAIT_MS: '25',
+  POOL_COMMIT_EVERY_MS: '250',
   POOL_WORKERS: '0',
   POOL_STATIC_MEMBERSHIP: 'false',
   POOL_SESSION_TIMEOUT_MS: '6000',
@@ -549,6 +556,7 @@ export function parseSettings(env: Settings): Config {
       batch: int(env, 'POOL_BATCH', 1, 100_000),
       prefetchKiB: int(env, 'POOL_PREFETCH_KIB', 256, 2_097_151),
       fetchWaitMs: int(env, 'POOL_FETCH_WAIT_MS', 1, 1000),
+      commitEveryMs: int(env, 'POOL_COMMIT_EVERY_MS', 0, 60_000),
       workers: int(env, 'POOL_WORKERS', 0, 16),
       segments: {
         maxBytes: int(env, 'OUTPUT_SEGMENT_MIB', 1, 1_048_576) * 1_048_576,

@@ -15,6 +15,7 @@ import { kafkaError, logClientErrors } from '../kafka/errors.js';
 import { parseStats, STATS_INTERVAL_MS, type ClientStats } from '../sink/stats.js';
 import { writeBatch, type BatchStats } from './batch.js';
 import { consumedOf, type ConsumedBatch } from './packed-batch.js';
+import { OffsetCommits } from './offset-commits.js';
 import type { Decoder } from './decoder.js';
 import type { LineFactory } from './line-workers.js';
 import { SlotOutputs, type TableDirs } from './table-outputs.js';
@@ -75,8 +76,7 @@ export class PoolConsumer {
   everConnected = false;
   /** When the consume loop last came round: a loop stuck on Kafka or the disk stops advancing it. */
   lastLoopMs = Date.now();
-  /** `topic:partition` → the next offset committed (asynchronously) for it. */
-  private readonly committedNext = new Map<string, Kafka.TopicPartitionOffset>();
+  private readonly commits: OffsetCommits;
   private markersCheckedMs = 0;
   /** The consume loop is running: revocations wait for it to write what it has read. */
   private looping = false;
@@ -88,6 +88,7 @@ export class PoolConsumer {
   constructor(private readonly deps: ConsumerDeps) {
     const { config, slot } = deps;
     this.log = deps.logger.child({ component: `consumer-${slot}` });
+    this.commits = new OffsetCommits(config.pool.commitEveryMs);
     this.consumer = new Kafka.KafkaConsumer({
       ...rdkafkaOptions(config.kafka),
       'group.id': config.pool.group,
@@ -153,10 +154,7 @@ export class PoolConsumer {
       metrics.assigned.set(consumerLabel, this.assigned.size);
       // The new owner reports a revoked partition's lag from now on.
       if (!assigning) {
-        for (const a of assignment) {
-          metrics.lag.remove({ topic: a.topic, partition: String(a.partition) });
-          this.committedNext.delete(tp(a.topic, a.partition));
-        }
+        for (const a of assignment) metrics.lag.remove({ topic: a.topic, partition: String(a.partition) });
       }
       this.log.info(`${verb} partitions ${describeParts(assignment)}; now holds ${describeParts([...this.assigned.values()])}`);
     });
@@ -211,6 +209,8 @@ export class PoolConsumer {
         // Not while a revocation waits: what is read of a revoked partition must be written before it is let go.
         if (!this.stopping && this.revoking.length === 0) next = this.consumeBatch();
         if (batch.count > 0) await this.process(batch, outputs);
+        // Each turn, idle ones too: what is written is committed within POOL_COMMIT_EVERY_MS and a consume call.
+        this.commitDue();
         // Every table's segments close on time (an idle consumer's too, and one of a table missing from this
         // batch), so a loader gets them and the completeness mark can pass them.
         await outputs.rotateIfDue();
@@ -223,7 +223,7 @@ export class PoolConsumer {
       // A batch read ahead but not written is neither in the files nor committed: its next reader gets it again.
       await next?.catch(() => undefined);
       // The last asynchronous commits are made sure of, so a graceful stop hands over exactly after our last line.
-      this.commitHeldSync([...this.committedNext.values()]);
+      this.commitHeldSync(this.commits.of());
     } catch (err) {
       failure = err;
       await next?.catch(() => undefined);
@@ -282,11 +282,17 @@ export class PoolConsumer {
     });
     this.countWritten();
     if (this.aborted) throw this.aborted;
+    this.commits.written(offsets);
+  }
+
+  /** Commits, asynchronously, the offsets of durable lines when a commit is due (see OffsetCommits). */
+  private commitDue(): void {
+    const offsets = this.commits.due(Date.now());
+    if (offsets.length === 0) return;
     // Asynchronous: the lines are durable already, and a blocking commit would stall every consumer of the
     // process for a coordinator round trip. A failed one is logged; the index skips the redelivery.
     try {
       this.consumer.commit(offsets);
-      for (const o of offsets) this.committedNext.set(tp(o.topic, o.partition), o);
     } catch (err) {
       this.log.warn(`offset commit failed (${(err as Error).message}); the written offsets are skipped on redelivery`);
     }
@@ -320,11 +326,11 @@ export class PoolConsumer {
     const batch = ahead ? await ahead : EMPTY;
     if (batch.count > 0) await this.process(batch, outputs);
     crashPoint('pool.revoking');
-    this.commitHeldSync(this.revoking.map((r) => this.committedNext.get(tp(r.topic, r.partition))).filter((o) => o !== undefined));
+    this.commitHeldSync(this.commits.of(this.revoking));
     this.releaseRevokedNow();
   }
 
-  /** Commits, synchronously, the offsets already committed asynchronously for these partitions. */
+  /** Commits, synchronously, the offsets of every line written of these partitions (sent asynchronously or not yet). */
   private commitHeldSync(offsets: Kafka.TopicPartitionOffset[]): void {
     if (offsets.length === 0) return;
     try {
@@ -338,6 +344,8 @@ export class PoolConsumer {
     if (this.revoking.length === 0) return;
     const gone = this.revoking;
     this.revoking = [];
+    // Forgotten only now: the notice comes before the loop has written (and committed) what it read of them.
+    this.commits.forget(gone);
     try {
       this.consumer.incrementalUnassign(gone);
     } catch (err) {
@@ -355,14 +363,14 @@ export class PoolConsumer {
     this.markersCheckedMs = Date.now();
     try {
       const positions = this.consumer.position([...this.assigned.values()]);
-      const ahead = positions
-        .filter((p) => typeof p.offset === 'number' && p.offset >= 0 && p.offset > (this.committedNext.get(tp(p.topic, p.partition))?.offset ?? -1))
-        .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset! }));
+      const ahead = this.commits.ahead(positions
+        .filter((p) => typeof p.offset === 'number')
+        .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset! })));
       if (ahead.length === 0) return;
       // Asynchronous: this commit only tidies the lag, and a blocking one would stall the event loop (every
       // consumer, /readyz) while the group coordinator is away. A lost one is redone by the next batch's commit.
       this.consumer.commit(ahead);
-      for (const p of ahead) this.committedNext.set(tp(p.topic, p.partition), p);
+      this.commits.committedPast(ahead);
     } catch (err) {
       this.log.debug(`committing past transaction markers failed (${(err as Error).message}); retried when idle`);
     }
