@@ -25,7 +25,7 @@ export async function latencySuite(opts: { rates: number[]; seconds: number; pro
     const share = (n: number) => `${Math.round((100 * n) / wall)}%`;
     r.cpu = {
       source: share(source.cpuSeconds() - before.source), pool: share(pool.cpuSeconds() - before.pool),
-      kafka: share(stack.kafka - before.kafka), ...(stack.kafka3 > before.kafka3 ? { kafka3: share(stack.kafka3 - before.kafka3) } : {}), mysql: share(stack.mysql - before.mysql), bench: share((bench.user + bench.system) / 1e6),
+      kafka: share(stack.kafka - before.kafka), kafkaJit: share(stack.kafkaJit - before.kafkaJit), ...(stack.kafka3 > before.kafka3 ? { kafka3: share(stack.kafka3 - before.kafka3) } : {}), mysql: share(stack.mysql - before.mysql), bench: share((bench.user + bench.system) / 1e6),
     };
     opts.log(`  ${rate}/s (achieved ${r.achievedRate}/s): p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, missing ${r.missing}; CPU ${JSON.stringify(r.cpu)}`);
     return r;
