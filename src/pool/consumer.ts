@@ -209,7 +209,7 @@ export class PoolConsumer {
         // Not while a revocation waits: what is read of a revoked partition must be written before it is let go.
         if (!this.stopping && this.revoking.length === 0) next = this.consumeBatch();
         if (batch.count > 0) await this.process(batch, outputs);
-        // Each turn, idle ones too: what is written is committed within POOL_COMMIT_EVERY_MS and a consume call.
+        // Each turn, idle ones too: what is written is committed within POOL_COMMIT_EVERY_MS and one turn of this loop.
         this.commitDue();
         // Every table's segments close on time (an idle consumer's too, and one of a table missing from this
         // batch), so a loader gets them and the completeness mark can pass them.
@@ -222,11 +222,20 @@ export class PoolConsumer {
       }
       // A batch read ahead but not written is neither in the files nor committed: its next reader gets it again.
       await next?.catch(() => undefined);
-      // The last asynchronous commits are made sure of, so a graceful stop hands over exactly after our last line.
+      // Every written offset, sent or not, committed and made sure of: a graceful stop hands over exactly after our last line.
       this.commitHeldSync(this.commits.of());
     } catch (err) {
       failure = err;
       await next?.catch(() => undefined);
+      // What is written is durable whatever failed: its offsets are worth sending (best effort, not waited for).
+      if (!this.aborted) {
+        try {
+          const offsets = this.commits.of();
+          if (offsets.length > 0) this.consumer.commit(offsets);
+        } catch {
+          // Kafka itself may be what failed; the index skips these lines on redelivery here.
+        }
+      }
     } finally {
       this.looping = false;
       this.releaseRevokedNow();
@@ -368,7 +377,7 @@ export class PoolConsumer {
         .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset! })));
       if (ahead.length === 0) return;
       // Asynchronous: this commit only tidies the lag, and a blocking one would stall the event loop (every
-      // consumer, /readyz) while the group coordinator is away. A lost one is redone by the next batch's commit.
+      // consumer, /readyz) while the group coordinator is away. A lost one leaves the lag showing until the next commit.
       this.consumer.commit(ahead);
       this.commits.committedPast(ahead);
     } catch (err) {

@@ -1,5 +1,5 @@
 /** Shared set-up for tests against the running local stack (`npm run stack:up`). */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
@@ -21,13 +21,14 @@ export function pipelineConnection(): Promise<mysql.Connection> {
 
 /**
  * Test rows get negative ids: the generator only counts up from the largest id, so the two never meet,
- * however much data a benchmark has generated. Test files run in parallel processes and their rows stay in the
- * shared table, so random ids collided now and then (a duplicate-key error mid-test); instead each process
- * reserves blocks of ids by creating a file per block next to the stack's own state, which lives as long as the
- * rows do. Single ids come from [-1, -1e9], contiguous ranges from below that.
+ * however much data a benchmark has generated. Every test file writes to the one shared table and most leave their
+ * rows there, across files and runs, so random ids collided now and then (a duplicate-key error mid-test in CI).
+ * Instead each process reserves blocks of ids by creating a file per block in the stack's own state directory: a
+ * block is never handed out twice while that directory lives (a re-created database only leaves blocks unused).
+ * Single ids come from [-1, -1e9], contiguous ranges from below that, above the fixed ranges of the fault tests.
  */
 const SINGLE = { top: -1, blockSize: 10_000, blocks: 100_000 } as const;
-const RANGES = { top: -1_000_000_001, blockSize: 250_000, blocks: 4_000 } as const;
+const RANGES = { top: -1_000_000_001, blockSize: 10_000, blocks: 100_000 } as const;
 let singles: { next: number; left: number } = { next: 0, left: 0 };
 
 function reserveBlock(region: typeof SINGLE | typeof RANGES, count = 1): number {
@@ -36,11 +37,14 @@ function reserveBlock(region: typeof SINGLE | typeof RANGES, count = 1): number 
   const first = Math.floor(Math.random() * (region.blocks - count + 1));
   for (let i = 0; i + count <= region.blocks; i++) {
     const b = (first + i) % (region.blocks - count + 1);
+    let k = 0;
     try {
-      for (let k = 0; k < count; k++) closeSync(openSync(join(dir, `${region.top}.${b + k}`), 'wx'));
+      for (; k < count; k++) closeSync(openSync(join(dir, `${region.top}.${b + k}`), 'wx'));
       return region.top - b * region.blockSize;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // Part of the run was free: given back, so a run of blocks is not lost to one taken block.
+      for (let j = 0; j < k; j++) rmSync(join(dir, `${region.top}.${b + j}`), { force: true });
     }
   }
   throw new Error(`every test id block under ${dir} is taken; remove that directory together with the product table's negative ids`);
