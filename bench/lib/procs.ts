@@ -102,14 +102,19 @@ function descendants(pid: number): number[] {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) from a /proc `stat` file: a process's, or one of its threads' (`task/<tid>/stat`). */
+function statCpuSeconds(path: string): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
 }
 
 /**
@@ -122,9 +127,7 @@ export function jitCpuSeconds(pid: number): number {
   try {
     for (const task of readdirSync(`/proc/${pid}/task`)) {
       try {
-        if (!/^C[12] CompilerThre/.test(readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8'))) continue;
-        const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        sum += (Number(fields[11]) + Number(fields[12])) / 100;
+        if (/^C[12] CompilerThre/.test(readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8'))) sum += statCpuSeconds(`/proc/${pid}/task/${task}/stat`);
       } catch {
         // The thread ended between the listing and the read.
       }
